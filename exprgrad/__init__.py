@@ -1,0 +1,22 @@
+"""exprgrad: math as text → derivatives you can trust and code you can ship.
+
+>>> import exprgrad as eg
+>>> f = eg.compile("tanh(x1*w1 + x2*w2 + b)")
+>>> round(f(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432), 4)
+0.7071
+"""
+from .api import Function, compile
+from .engine import Value
+from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSyntaxError,
+                     NameResolutionError, ReassignmentError, RenderError, Span, SymbolicError,
+                     UnknownFunctionError, UseBeforeAssignmentError, VariableError)
+from .parse import parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "compile", "Function", "Value", "parse", "__version__",
+    "ExprError", "ExprSyntaxError", "NameResolutionError", "UnknownFunctionError", "ArityError",
+    "ReassignmentError", "UseBeforeAssignmentError", "VariableError", "DomainError",
+    "SymbolicError", "CodegenError", "RenderError", "Span",
+]

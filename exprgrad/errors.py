@@ -1,0 +1,133 @@
+"""Errors: one hierarchy for everything exprgrad rejects, and the caret that points at the cause.
+
+Every error a user can provoke is an `ExprError`; ``str(err)`` is the message followed, when the
+error has a source position, by the offending line and a caret under the column::
+
+    ExprError
+    ├── ExprSyntaxError        text that does not parse (line, column, expected tokens)
+    ├── NameResolutionError    names used against the rules of the language
+    │   ├── UnknownFunctionError   a call to a function nobody defined (did-you-mean)
+    │   ├── ArityError             a call with the wrong number of arguments
+    │   ├── ReassignmentError      a name assigned twice, or a built-in redefined
+    │   └── UseBeforeAssignmentError
+    ├── VariableError          values passed at evaluation: missing, unknown or not numbers
+    ├── DomainError            log(-1), 1/0, asin(2), exp(1000): names the node
+    ├── SymbolicError          the sympy side could not finish within its budget
+    ├── CodegenError           a target or an option code generation does not know
+    └── RenderError            a picture could not be rendered (e.g. no Graphviz)
+
+>>> import exprgrad as eg
+>>> try:
+...     eg.compile("tanh(x1")
+... except eg.ExprSyntaxError as err:
+...     print(err.line, err.column)
+1 8
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a piece of the AST came from: 1-based line/column, 0-based offsets [start, end)."""
+    line: int
+    column: int
+    start: int
+    end: int
+
+    def merge(self, other: "Span") -> "Span":
+        first = self if self.start <= other.start else other
+        return Span(first.line, first.column, first.start, max(self.end, other.end))
+
+
+def caret(source: str, span: Span) -> str:
+    """The source line of `span` and a caret line under it.
+
+    >>> print(caret("a + log(x", Span(1, 5, 4, 9)))
+    a + log(x
+        ^^^^^
+    """
+    lines = source.split("\n")
+    text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    col = span.column - 1
+    width = max(1, min(span.end - span.start, len(text) - col))
+    # Keep tabs in the indent so the caret lines up under tabbed source.
+    indent = "".join(ch if ch == "\t" else " " for ch in text[:col])
+    return f"{text}\n{indent}{'^' * width}"
+
+
+class ExprError(Exception):
+    """Base of every error exprgrad raises for bad input."""
+
+    def __init__(self, message: str, span: Span | None = None, source: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.source = source
+
+    @property
+    def line(self):
+        return self.span.line if self.span else None
+
+    @property
+    def column(self):
+        return self.span.column if self.span else None
+
+    def __str__(self) -> str:
+        if self.span is None or self.source is None:
+            return self.message
+        where = f"line {self.span.line}, column {self.span.column}"
+        return f"{self.message} ({where})\n{caret(self.source, self.span)}"
+
+
+class ExprSyntaxError(ExprError):
+    """The text does not parse; ``expected`` lists what would have been accepted."""
+
+    def __init__(self, message, span=None, source=None, expected=()):
+        super().__init__(message, span, source)
+        self.expected = tuple(expected)
+
+
+class NameResolutionError(ExprError):
+    """A name is used against the rules of the language."""
+
+
+class UnknownFunctionError(NameResolutionError):
+    """A call to a function that is neither built in nor defined; ``suggestion`` may help."""
+
+    def __init__(self, message, span=None, source=None, suggestion=None):
+        super().__init__(message, span, source)
+        self.suggestion = suggestion
+
+
+class ArityError(NameResolutionError):
+    """A function called with the wrong number of arguments."""
+
+
+class ReassignmentError(NameResolutionError):
+    """A name assigned twice, or a built-in name redefined."""
+
+
+class UseBeforeAssignmentError(NameResolutionError):
+    """A name read before the statement that assigns it."""
+
+
+class VariableError(ExprError):
+    """Values given at evaluation time are missing, unknown or not numbers."""
+
+
+class DomainError(ExprError):
+    """A node cannot be evaluated (or differentiated) at the given point."""
+
+
+class SymbolicError(ExprError):
+    """The symbolic side could not produce a result within its budget."""
+
+
+class CodegenError(ExprError):
+    """Code generation was asked for something it does not support."""
+
+
+class RenderError(ExprError):
+    """A picture could not be produced (for example, Graphviz's `dot` is not installed)."""

@@ -1,0 +1,257 @@
+"""Lowering: AST (`syntax.Program`) → graph IR (`ir.Graph`), applying the language's name rules.
+
+Name resolution and lowering are one iterative walk: the AST is never rewritten, and user
+functions are inlined as their bodies are lowered with the parameters bound to the argument
+nodes (a macro of elementary ops).  The rules (SPEC §1):
+
+- a name assigned before use is an intermediate node, labelled with that name;
+- assigning a name twice is an error, and so is reading a name before the statement that
+  assigns it; a name that is never assigned is a variable;
+- only the last statement may be a bare expression; the last statement is the output.
+
+>>> from exprgrad.parse import parse
+>>> g = lower(parse("e = a*b; d = e + c; L = d*f"))
+>>> g.variables, g.label(g.output)
+(('a', 'b', 'c', 'f'), 'L')
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from . import syntax as ast
+from .errors import (ArityError, ExprSyntaxError, ReassignmentError, UnknownFunctionError,
+                     UseBeforeAssignmentError, NameResolutionError)
+from .ir import Graph, Node
+from .ops import CONSTANTS, FUNCTIONS
+
+
+@dataclass
+class _Scope:
+    params: dict            # parameter name -> Node (empty at top level)
+    visible_before: int     # statements with a smaller index are visible
+    fn: str = ""            # the user function being inlined, for messages
+
+
+@dataclass
+class _UserFunction:
+    node: ast.FuncDef
+    index: int              # its statement index: names assigned before it are visible
+
+
+class _Lowerer:
+    def __init__(self, program: ast.Program, source: str):
+        self.source = source
+        self.graph = Graph(source)
+        self.statements = program.statements
+        self.env: dict[str, Node] = {}
+        self.functions: dict[str, _UserFunction] = {}
+        # Where each name is (first) assigned, to tell "used before assignment" from "variable".
+        self.assigned_at: dict[str, int] = {}
+        for i, stmt in enumerate(self.statements):
+            if isinstance(stmt, (ast.Assign, ast.FuncDef)):
+                name = stmt.target.id if isinstance(stmt, ast.Assign) else stmt.name.id
+                self.assigned_at.setdefault(name, i)
+
+    def error(self, cls, message, span, **extra):
+        return cls(message, span, self.source, **extra)
+
+    # ---- statements -----------------------------------------------------------------------
+
+    def run(self) -> Graph:
+        last = len(self.statements) - 1
+        output = None
+        for i, stmt in enumerate(self.statements):
+            if isinstance(stmt, ast.FuncDef):
+                self.define(stmt, i)
+                if i == last:
+                    raise self.error(ExprSyntaxError, "the program ends with a function "
+                                     "definition: add an expression that uses it", stmt.span)
+            elif isinstance(stmt, ast.Assign):
+                output = self.assign(stmt, i)
+            else:
+                if i != last:
+                    raise self.error(ExprSyntaxError, "only the last statement can be a bare "
+                                     "expression: assign this one to a name", stmt.span)
+                output = self.expr(stmt, _Scope({}, i))
+        self.graph.outputs.append(output)
+        self.graph.output_names.append(self.graph.label(output) or "f")
+        return self.graph
+
+    def check_new_name(self, target: ast.Name, what: str) -> None:
+        name = target.id
+        if name in CONSTANTS:
+            raise self.error(ReassignmentError, f"cannot assign to the constant {name}",
+                             target.span)
+        if name in FUNCTIONS and what == "function":
+            raise self.error(ReassignmentError, f"cannot redefine the built-in function {name}",
+                             target.span)
+        first = self.assigned_at[name]
+        if name in self.env or name in self.functions:
+            line = self.statements[first].span.line
+            raise self.error(ReassignmentError, f"{name} is already assigned (line {line}); "
+                             "names cannot be reassigned, pick a new name", target.span)
+
+    def assign(self, stmt: ast.Assign, index: int) -> Node:
+        self.check_new_name(stmt.target, "name")
+        node = self.expr(stmt.value, _Scope({}, index))
+        self.env[stmt.target.id] = node
+        self.graph.name(node, stmt.target.id)
+        return node
+
+    def define(self, stmt: ast.FuncDef, index: int) -> None:
+        self.check_new_name(stmt.name, "function")
+        seen = set()
+        for p in stmt.params:
+            if p.id in seen:
+                raise self.error(NameResolutionError, f"parameter {p.id} appears twice in "
+                                 f"{stmt.name.id}", p.span)
+            seen.add(p.id)
+        self.functions[stmt.name.id] = _UserFunction(stmt, index)
+        self.check_body(stmt, index)
+
+    def check_body(self, stmt: ast.FuncDef, index: int) -> None:
+        """Report unknown functions, wrong arities and bad names in a body even if unused."""
+        params = {p.id for p in stmt.params}
+        stack = [stmt.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                if node.id not in params:
+                    self.global_name(node, _Scope({}, index, stmt.name.id))
+            elif isinstance(node, ast.Call):
+                self.function_arity(node, index)
+            stack.extend(ast.children(node))
+
+    # ---- expressions ----------------------------------------------------------------------
+
+    def expr(self, root: ast.Node, scope: _Scope) -> Node:
+        """Lower one expression with an explicit stack (post-order), inlining user functions."""
+        graph = self.graph
+        results: list[Node] = []
+        stack: list = [(root, scope, False)]
+        while stack:
+            node, sc, ready = stack.pop()
+            if isinstance(node, _Inline):
+                first = len(results) - node.nargs
+                body_scope = _Scope(dict(zip(node.params, results[first:])),
+                                    node.visible_before, node.fn_name)
+                del results[first:]
+                stack.append((node.body, body_scope, False))
+                continue
+            if isinstance(node, ast.Num):
+                results.append(graph.const(node.value))
+            elif isinstance(node, ast.Name):
+                results.append(sc.params[node.id] if node.id in sc.params
+                               else self.global_name(node, sc))
+            elif not ready:
+                stack.append((node, sc, True))
+                stack.extend((child, sc, False) for child in reversed(_operands(node)))
+                continue
+            elif isinstance(node, ast.Unary):
+                if node.op == "neg":
+                    results.append(graph.apply("neg", results.pop()))
+            elif isinstance(node, ast.Binary):
+                right = results.pop()
+                results.append(graph.apply(node.op, results.pop(), right))
+            elif isinstance(node, ast.Call):
+                if self.function_arity(node, sc.visible_before) == "user":
+                    fn = self.functions[node.func.id]
+                    stack.append((_Inline(fn, len(node.args)), sc, True))
+                    continue
+                results.append(self.builtin_call(node, results))
+            graph.note_span(results[-1], node.span)
+        return results.pop()
+
+    def global_name(self, node: ast.Name, sc: _Scope) -> Node:
+        name = node.id
+        first = self.assigned_at.get(name)
+        if first is not None and first < sc.visible_before and name in self.env:
+            return self.env[name]
+        if first is not None and name in self.functions and first < sc.visible_before:
+            raise self.error(NameResolutionError, f"{name} is a function: call it as "
+                             f"{name}(...)", node.span)
+        if first is not None:
+            where = f" in the body of {sc.fn}" if sc.fn else ""
+            line = self.statements[first].span.line
+            raise self.error(UseBeforeAssignmentError, f"{name} is used{where} before it is "
+                             f"assigned (line {line})", node.span)
+        if name in CONSTANTS:
+            return self.graph.apply(CONSTANTS[name])
+        if name in FUNCTIONS:
+            raise self.error(NameResolutionError, f"{name} is a built-in function: call it as "
+                             f"{name}(...)", node.span)
+        return self.graph.var(name)
+
+    def function_arity(self, call: ast.Call, visible_before: int) -> str:
+        """Check that `call` names a known function with a matching arity; "user" or "builtin"."""
+        name, n = call.func.id, len(call.args)
+        if name in self.functions and self.assigned_at[name] < visible_before:
+            kind, expected = "user", (len(self.functions[name].node.params),)
+        elif name in FUNCTIONS:
+            kind, expected = "builtin", FUNCTIONS[name][1]
+        else:
+            known = list(FUNCTIONS) + list(self.functions)
+            close = difflib.get_close_matches(name, known, n=1)
+            suggestion = close[0] if close else None
+            hint = f"; did you mean {suggestion}?" if suggestion else ""
+            if name in self.assigned_at:
+                raise self.error(UseBeforeAssignmentError, f"function {name} is called before "
+                                 "it is defined", call.func.span)
+            raise self.error(UnknownFunctionError, f"unknown function {name}{hint}",
+                             call.func.span, suggestion=suggestion)
+        if n not in expected:
+            want = " or ".join(str(e) for e in expected)
+            plural = "" if expected == (1,) else "s"
+            raise self.error(ArityError, f"{name} takes {want} argument{plural}, got {n}",
+                             call.span)
+        return kind
+
+    def builtin_call(self, call: ast.Call, results: list) -> Node:
+        name = call.func.id
+        args = results[-len(call.args):] if call.args else []
+        del results[len(results) - len(call.args):]
+        op = FUNCTIONS[name][0]
+        if name == "log" and len(args) == 2:
+            # log(x, base) is log(x)/log(base), as in sympy.
+            return self.graph.apply("div", self.graph.apply("log", args[0]),
+                                    self.graph.apply("log", args[1]))
+        return self.graph.apply(op, *args)
+
+
+@dataclass
+class _Inline:
+    """Stack marker: the arguments of a user-function call are lowered; now lower its body."""
+    fn: _UserFunction
+    nargs: int
+
+    @property
+    def params(self):
+        return [p.id for p in self.fn.node.params]
+
+    @property
+    def body(self):
+        return self.fn.node.body
+
+    @property
+    def visible_before(self):
+        return self.fn.index
+
+    @property
+    def fn_name(self):
+        return self.fn.node.name.id
+
+
+def _operands(node: ast.Node) -> tuple:
+    if isinstance(node, ast.Unary):
+        return (node.operand,)
+    if isinstance(node, ast.Binary):
+        return (node.left, node.right)
+    if isinstance(node, ast.Call):
+        return node.args
+    return ()
+
+
+def lower(program: ast.Program, source: str = "") -> Graph:
+    """Lower a parsed program to a `Graph` whose single output is the program's value."""
+    return _Lowerer(program, source).run()

@@ -1,0 +1,262 @@
+"""The op registry: every primitive operation, defined once.
+
+Each entry holds an op's arity, its float forward, one derivative rule per argument, its sympy
+counterpart and its printer snippets for every code-generation backend.  Nothing else in
+exprgrad knows what an op means: the resolver reads the function table from here, the `Value`
+engine and the IR gradient pass run the same derivative rules, sympy conversion uses ``sym``,
+and the printers fill in ``py``/``np``/``c``.
+
+A derivative rule is ``rule(m, g, out, *xs) -> cotangent`` for one argument: ``g`` is the
+cotangent of the op's output, ``out`` its value and ``xs`` its inputs.  ``m`` is a namespace
+with one function per op name: floats (`FLOAT_MATH`) when `Value.backward` runs the rule
+numerically, the IR builder when the gradient pass turns it into nodes.  So one rule serves both
+the numbers and the emitted code (the JAX idea of a traceable rule).
+
+>>> OPS["tanh"].fwd(0.5) == math.tanh(0.5)
+True
+"""
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable
+
+# One precedence table for every printer (language text, python, numpy, C); higher binds tighter.
+PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 10, 20, 30, 40, 50
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str                      # registry key: IR tag, Value method, function name in text
+    arity: int
+    fwd: Callable[..., float]      # float forward; may raise ValueError/ZeroDivisionError/Overflow
+    rules: tuple                   # one derivative rule per argument (see module doc)
+    sym: Callable                  # sym(sympy, *args): sympy counterpart, forward only
+    py: str                        # snippets, "{0}"/"{1}" are the arguments (already atoms)
+    np: str
+    c: str
+    infix: str | None = None       # operator symbol in exprgrad text ("+", "^") for infix ops
+    prec: int = PREC_ATOM          # binding strength of the op's printed form
+    right_assoc: bool = False
+    public: bool = True            # callable by name from exprgrad text (infix ops are not)
+    domain: tuple = ()             # per argument (lo, hi): where the op is smooth; for tests
+    label: str = ""                # symbol shown for Value._op and in pictures
+
+    @property
+    def symbol(self) -> str:
+        return self.label or self.infix or self.name
+
+
+OPS: dict[str, Op] = {}
+
+
+def op(name, arity, **rules) -> Op:
+    """Register one op; all of its rules sit together in the call."""
+    if name in OPS:
+        raise ValueError(f"op {name!r} registered twice")
+    OPS[name] = entry = Op(name, arity, **rules)
+    return entry
+
+
+# ---- stable float kernels (the forward used by the interpreter and by `Value`) --------------
+
+def _sigmoid(x):
+    # Two branches so that exp never overflows: exp(-x) for x >= 0, exp(x) otherwise.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _div(a, b):
+    return a / b
+
+
+def _pow(a, b):
+    # math.pow raises on a complex result ((-8)^(1/3)) where ** would return a complex number.
+    return math.pow(a, b)
+
+
+def _xlogy(x, y):
+    return 0.0 if x == 0 else x * math.log(y)
+
+
+def _zero(m, g, out, *xs):
+    # Piecewise-constant helpers have derivative 0 wherever they are differentiable.
+    return 0.0 * g
+
+
+_SIGMOID_PY = ("(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0 "
+               "else math.exp({0}) / (1.0 + math.exp({0})))")
+_SIGMOID_C = "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))"
+
+# ---- operators --------------------------------------------------------------------------------
+
+op("add", 2, fwd=operator.add,
+   rules=(lambda m, g, out, a, b: g,
+          lambda m, g, out, a, b: g),
+   sym=lambda s, a, b: a + b,
+   py="{0} + {1}", np="{0} + {1}", c="{0} + {1}",
+   infix="+", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)))
+op("sub", 2, fwd=operator.sub,
+   rules=(lambda m, g, out, a, b: g,
+          lambda m, g, out, a, b: -g),
+   sym=lambda s, a, b: a - b,
+   py="{0} - {1}", np="{0} - {1}", c="{0} - {1}",
+   infix="-", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)))
+op("mul", 2, fwd=operator.mul,
+   rules=(lambda m, g, out, a, b: g * b,
+          lambda m, g, out, a, b: g * a),
+   sym=lambda s, a, b: a * b,
+   py="{0} * {1}", np="{0} * {1}", c="{0} * {1}",
+   infix="*", prec=PREC_MUL, public=False, domain=((-3, 3), (-3, 3)))
+op("div", 2, fwd=_div,
+   rules=(lambda m, g, out, a, b: g / b,
+          lambda m, g, out, a, b: -(g * out) / b),
+   sym=lambda s, a, b: a / b,
+   py="{0} / {1}", np="{0} / {1}", c="{0} / {1}",
+   infix="/", prec=PREC_MUL, public=False, domain=((-3, 3), (0.5, 3)))
+op("neg", 1, fwd=operator.neg,
+   rules=(lambda m, g, out, x: -g,),
+   sym=lambda s, x: -x,
+   py="-{0}", np="-{0}", c="-{0}",
+   infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),))
+# pow is both the `^`/`**` operator and the function pow(a, b).  d/db a^b = a^b*log(a) is
+# written with xlogy so that 0^b (b > 0) has derivative 0 in b, as in PyTorch.
+op("pow", 2, fwd=_pow,
+   rules=(lambda m, g, out, a, b: g * (b * m.pow(a, b - 1)),
+          lambda m, g, out, a, b: g * m.xlogy(out, a)),
+   sym=lambda s, a, b: a ** b,
+   py="math.pow({0}, {1})", np="{0} ** {1}", c="pow({0}, {1})",
+   infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)))
+
+# ---- functions --------------------------------------------------------------------------------
+
+op("exp", 1, fwd=math.exp,
+   rules=(lambda m, g, out, x: g * out,),
+   sym=lambda s, x: s.exp(x),
+   py="math.exp({0})", np="np.exp({0})", c="exp({0})", domain=((-3, 3),))
+op("log", 1, fwd=math.log,
+   rules=(lambda m, g, out, x: g / x,),
+   sym=lambda s, x: s.log(x),
+   py="math.log({0})", np="np.log({0})", c="log({0})", domain=((0.1, 5),))
+op("sqrt", 1, fwd=math.sqrt,
+   rules=(lambda m, g, out, x: g / (2 * out),),
+   sym=lambda s, x: s.sqrt(x),
+   py="math.sqrt({0})", np="np.sqrt({0})", c="sqrt({0})", domain=((0.1, 5),))
+op("tanh", 1, fwd=math.tanh,
+   rules=(lambda m, g, out, x: g * (1 - out * out),),
+   sym=lambda s, x: s.tanh(x),
+   py="math.tanh({0})", np="np.tanh({0})", c="tanh({0})", domain=((-3, 3),))
+op("sigmoid", 1, fwd=_sigmoid,
+   rules=(lambda m, g, out, x: g * (out * (1 - out)),),
+   sym=lambda s, x: 1 / (1 + s.exp(-x)),
+   py=_SIGMOID_PY, np="np.exp(-np.logaddexp(0.0, -{0}))", c=_SIGMOID_C, domain=((-4, 4),))
+# relu'(0) = 0, as in PyTorch: step(0) is 0.
+op("relu", 1, fwd=lambda x: x if x > 0 else 0.0,
+   rules=(lambda m, g, out, x: g * m.step(x),),
+   sym=lambda s, x: s.Max(0, x),
+   py="({0} if {0} > 0 else 0.0)", np="np.maximum({0}, 0.0)", c="({0} > 0.0 ? {0} : 0.0)",
+   label="ReLU", domain=((0.1, 3),))
+op("softplus", 1, fwd=_softplus,
+   rules=(lambda m, g, out, x: g * m.sigmoid(x),),
+   sym=lambda s, x: s.log(1 + s.exp(x)),
+   py="(max({0}, 0.0) + math.log1p(math.exp(-abs({0}))))", np="np.logaddexp(0.0, {0})",
+   c="(fmax({0}, 0.0) + log1p(exp(-fabs({0}))))", domain=((-4, 4),))
+op("sin", 1, fwd=math.sin,
+   rules=(lambda m, g, out, x: g * m.cos(x),),
+   sym=lambda s, x: s.sin(x),
+   py="math.sin({0})", np="np.sin({0})", c="sin({0})", domain=((-3, 3),))
+op("cos", 1, fwd=math.cos,
+   rules=(lambda m, g, out, x: -(g * m.sin(x)),),
+   sym=lambda s, x: s.cos(x),
+   py="math.cos({0})", np="np.cos({0})", c="cos({0})", domain=((-3, 3),))
+op("tan", 1, fwd=math.tan,
+   rules=(lambda m, g, out, x: g * (1 + out * out),),
+   sym=lambda s, x: s.tan(x),
+   py="math.tan({0})", np="np.tan({0})", c="tan({0})", domain=((-1.2, 1.2),))
+op("asin", 1, fwd=math.asin,
+   rules=(lambda m, g, out, x: g / m.sqrt(1 - x * x),),
+   sym=lambda s, x: s.asin(x),
+   py="math.asin({0})", np="np.arcsin({0})", c="asin({0})", domain=((-0.9, 0.9),))
+op("acos", 1, fwd=math.acos,
+   rules=(lambda m, g, out, x: -g / m.sqrt(1 - x * x),),
+   sym=lambda s, x: s.acos(x),
+   py="math.acos({0})", np="np.arccos({0})", c="acos({0})", domain=((-0.9, 0.9),))
+op("atan", 1, fwd=math.atan,
+   rules=(lambda m, g, out, x: g / (1 + x * x),),
+   sym=lambda s, x: s.atan(x),
+   py="math.atan({0})", np="np.arctan({0})", c="atan({0})", domain=((-3, 3),))
+op("sinh", 1, fwd=math.sinh,
+   rules=(lambda m, g, out, x: g * m.cosh(x),),
+   sym=lambda s, x: s.sinh(x),
+   py="math.sinh({0})", np="np.sinh({0})", c="sinh({0})", domain=((-3, 3),))
+op("cosh", 1, fwd=math.cosh,
+   rules=(lambda m, g, out, x: g * m.sinh(x),),
+   sym=lambda s, x: s.cosh(x),
+   py="math.cosh({0})", np="np.cosh({0})", c="cosh({0})", domain=((-3, 3),))
+# abs'(0) = 0, as in PyTorch: sign(0) is 0.
+op("abs", 1, fwd=abs,
+   rules=(lambda m, g, out, x: g * m.sign(x),),
+   sym=lambda s, x: s.Abs(x),
+   py="abs({0})", np="np.abs({0})", c="fabs({0})", domain=((0.2, 3),))
+# max routes the whole gradient to `a` when a >= b (PyTorch's convention for ties is the
+# spec's choice); min routes it to `a` when a <= b.
+op("max", 2, fwd=lambda a, b: a if a >= b else b,
+   rules=(lambda m, g, out, a, b: g * m.ge(a, b),
+          lambda m, g, out, a, b: g * (1 - m.ge(a, b))),
+   sym=lambda s, a, b: s.Max(a, b),
+   py="({0} if {0} >= {1} else {1})", np="np.where({0} >= {1}, {0}, {1})",
+   c="({0} >= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)))
+op("min", 2, fwd=lambda a, b: a if a <= b else b,
+   rules=(lambda m, g, out, a, b: g * m.ge(b, a),
+          lambda m, g, out, a, b: g * (1 - m.ge(b, a))),
+   sym=lambda s, a, b: s.Min(a, b),
+   py="({0} if {0} <= {1} else {1})", np="np.where({0} <= {1}, {0}, {1})",
+   c="({0} <= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)))
+op("pi", 0, fwd=lambda: math.pi, rules=(),
+   sym=lambda s: s.pi,
+   py="math.pi", np="np.pi", c="3.141592653589793", public=False)
+
+# ---- helpers that only derivative rules use (not callable from text) --------------------------
+
+op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0, rules=(_zero,),
+   sym=lambda s, x: s.Heaviside(x, 0),
+   py="(1.0 if {0} > 0 else 0.0)", np="np.heaviside({0}, 0.0)", c="({0} > 0.0 ? 1.0 : 0.0)",
+   public=False, domain=((0.1, 3),))
+op("sign", 1, fwd=lambda x: float((x > 0) - (x < 0)), rules=(_zero,),
+   sym=lambda s, x: s.sign(x),
+   py="float(({0} > 0) - ({0} < 0))", np="np.sign({0})",
+   c="(double)(({0} > 0.0) - ({0} < 0.0))", public=False, domain=((0.1, 3),))
+op("ge", 2, fwd=lambda a, b: 1.0 if a >= b else 0.0, rules=(_zero, _zero),
+   sym=lambda s, a, b: s.Piecewise((1, s.Ge(a, b)), (0, True)),
+   py="(1.0 if {0} >= {1} else 0.0)", np="1.0 * ({0} >= {1})", c="({0} >= {1} ? 1.0 : 0.0)",
+   public=False, domain=((1, 3), (-3, 0)))
+op("xlogy", 2, fwd=_xlogy,
+   rules=(lambda m, g, out, x, y: g * m.log(y),
+          lambda m, g, out, x, y: g * x / y),
+   sym=lambda s, x, y: s.Piecewise((0, s.Eq(x, 0)), (x * s.log(y), True)),
+   py="(0.0 if {0} == 0 else {0} * math.log({1}))",
+   np="np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))",
+   c="({0} == 0.0 ? 0.0 : {0} * log({1}))", public=False, domain=((0.5, 3), (0.5, 3)))
+
+# ---- the language's function table ------------------------------------------------------------
+
+#: names callable from exprgrad text: name -> (op name, arities accepted)
+FUNCTIONS: dict[str, tuple[str, tuple[int, ...]]] = {
+    o.name: (o.name, (o.arity,)) for o in OPS.values() if o.public}
+FUNCTIONS["pow"] = ("pow", (2,))
+FUNCTIONS["ln"] = ("log", (1,))
+FUNCTIONS["log"] = ("log", (1, 2))     # log(x, base) is lowered to log(x) / log(base)
+
+#: names that denote constants in exprgrad text
+CONSTANTS = {"pi": "pi"}
+
+#: `m` for running derivative rules on floats
+FLOAT_MATH = SimpleNamespace(**{name: o.fwd for name, o in OPS.items()})

@@ -1,0 +1,193 @@
+"""Parsing: exprgrad text → AST (`syntax.Program`).
+
+lark's LALR parser runs with `ToAst` as an inline transformer, so no parse tree is built and
+nothing recurses: 100,000 nested parentheses parse in linear time.  lark's exceptions become
+`ExprSyntaxError` with the line, the column and a caret.
+
+>>> from exprgrad.syntax import dump
+>>> dump(parse("2^3^2"))
+'Program(Binary(pow, Num(2), Binary(pow, Num(3), Num(2))))'
+"""
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark import Lark, Token, v_args
+
+from . import syntax as ast
+from .errors import ExprSyntaxError, Span
+
+# Operator terminals of the grammar → registry keys.
+_BINARY = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "POW": "pow"}
+_UNARY = {"SUB": "neg", "ADD": "pos"}
+
+# How terminals are named in messages.
+_TERMINAL_NAMES = {
+    "ADD": "'+'", "SUB": "'-'", "MUL": "'*'", "DIV": "'/'", "POW": "'^'", "ASSIGN": "'='",
+    "LPAR": "'('", "RPAR": "')'", "_COMMA": "','", "_SEMI": "';'", "_NEWLINE": "a new line",
+    "NUMBER": "a number", "NAME": "a name", "$END": "the end of the input",
+}
+
+
+def grammar_text() -> str:
+    """The grammar: packaged inside the wheel, or at the repository's top level."""
+    packaged = resources.files("exprgrad") / "grammar" / "exprgrad.lark"
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return (Path(__file__).resolve().parent.parent / "grammar" / "exprgrad.lark").read_text(
+        encoding="utf-8")
+
+
+def _span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.start_pos, tok.end_pos)
+
+
+@v_args(inline=True)
+class ToAst(lark.Transformer):
+    """Builds AST nodes as the parser reduces; one method per alias of the grammar."""
+
+    def number(self, tok):        # Corresponds to `NUMBER -> number`
+        text = str(tok)
+        return ast.Num(_span(tok), Fraction(text.replace("_", "")), text)
+
+    def name(self, tok):          # `NAME -> name`
+        return ast.Name(_span(tok), str(tok))
+
+    def call(self, name, lpar, args, rpar):
+        return ast.Call(_span(name).merge(_span(rpar)), self.name(name), tuple(args))
+
+    def arguments(self, *args):
+        return list(args)
+
+    def paren(self, lpar, expr, rpar):
+        # The same node, with the parentheses inside its span (for carets and messages).
+        return dataclasses.replace(expr, span=_span(lpar).merge(_span(rpar)))
+
+    def binary(self, left, op, right):
+        return ast.Binary(left.span.merge(right.span), _BINARY[op.type], left, right)
+
+    def unary(self, op, operand):
+        return ast.Unary(_span(op).merge(operand.span), _UNARY[op.type], operand)
+
+    def assign(self, target, eq, value):
+        span = target.span.merge(value.span)
+        if isinstance(target, ast.Name):
+            return ast.Assign(span, target, value)
+        if isinstance(target, ast.Call) and all(isinstance(a, ast.Name) for a in target.args):
+            return ast.FuncDef(span, target.func, target.args, value)
+        raise _AssignTargetError(target.span)
+
+    def program(self, *statements):
+        kept = tuple(s for s in statements if s is not None)
+        if not kept:
+            return ast.Program(Span(1, 1, 0, 0), kept)
+        return ast.Program(kept[0].span.merge(kept[-1].span), kept)
+
+
+class _AssignTargetError(Exception):
+    def __init__(self, span):
+        self.span = span
+
+
+class _DropNewlinesInParens:
+    """Post-lexer: a newline inside parentheses continues the line, as in Python."""
+
+    always_accept = ("_NEWLINE",)
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            if tok.type == "LPAR":
+                depth += 1
+            elif tok.type == "RPAR":
+                depth = max(depth - 1, 0)
+            elif tok.type == "_NEWLINE" and depth:
+                continue
+            yield tok
+
+
+_parser: Lark | None = None
+
+
+def _get_parser() -> Lark:
+    global _parser
+    if _parser is None:
+        _parser = Lark(grammar_text(), start="program", parser="lalr", lexer="contextual",
+                       transformer=ToAst(), postlex=_DropNewlinesInParens(),
+                       propagate_positions=False, maybe_placeholders=True)
+    return _parser
+
+
+def parse(text: str) -> ast.Program:
+    """Parse exprgrad text into a `Program`; raises `ExprSyntaxError` with a caret."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected the expression as a str, got {type(text).__name__}")
+    try:
+        program = _get_parser().parse(text)
+    except _AssignTargetError as err:
+        raise ExprSyntaxError("can only assign to a name (`n = ...`) or define a function "
+                              "(`f(x, y) = ...`)", err.span, text) from None
+    except lark.exceptions.UnexpectedCharacters as err:
+        span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
+        char = text[err.pos_in_stream]
+        raise ExprSyntaxError(f"unexpected character {char!r}", span, text) from None
+    except lark.exceptions.UnexpectedToken as err:
+        raise _token_error(err, text) from None
+    except lark.exceptions.UnexpectedEOF as err:   # pragma: no cover - LALR reports $END tokens
+        raise ExprSyntaxError("unexpected end of input", _end_span(text), text) from None
+    if not program.statements:
+        raise ExprSyntaxError("empty expression: nothing to compute", Span(1, 1, 0, 0), text)
+    return program
+
+
+def _end_span(text: str) -> Span:
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return Span(line, column, len(text), len(text) + 1)
+
+
+def _describe(expected) -> str:
+    expected = set(expected)
+    if "_SEMI" not in expected:
+        expected.discard("_NEWLINE")      # accepted by the post-lexer everywhere, not meant
+    if {"ADD", "MUL", "_SEMI"} <= expected:
+        return ", expected an operator or the end of the statement"
+    names = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
+    if not names or len(names) > 6:
+        return ""
+    return ", expected " + (names[0] if len(names) == 1 else
+                            ", ".join(names[:-1]) + " or " + names[-1])
+
+
+def _token_error(err, text: str) -> ExprSyntaxError:
+    tok = err.token
+    if tok.type == "$END":
+        span = _end_span(text)
+        unclosed = _unclosed_paren(text)
+        if unclosed is not None:
+            message = (f"unexpected end of input: '(' at line {unclosed.line}, column "
+                       f"{unclosed.column} is not closed")
+        else:
+            message = "unexpected end of input" + _describe(err.expected)
+        return ExprSyntaxError(message, span, text, err.expected)
+    span = _span(tok)
+    shown = "a new line" if tok.type == "_NEWLINE" else repr(str(tok))
+    message = f"unexpected {shown}" + _describe(err.expected)
+    return ExprSyntaxError(message, span, text, err.expected)
+
+
+def _unclosed_paren(text: str) -> Span | None:
+    opened: list[Token] = []
+    try:
+        for tok in _get_parser().lex(text):
+            if tok.type == "LPAR":
+                opened.append(tok)
+            elif tok.type == "RPAR" and opened:
+                opened.pop()
+    except lark.exceptions.LarkError:
+        return None
+    return _span(opened[-1]) if opened else None
