@@ -25,7 +25,7 @@ def test_wheel_carries_the_grammar_and_runs(tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)
     # Run from an empty directory with only the unpacked wheel on the path: no repo fallback.
-    code = ("import exprgrad, exprgrad.parse as p; "
+    code = ("import sys, exprgrad; p = sys.modules['exprgrad.parse']; "
             "assert 'site' in str(p.__file__); "
             "print(exprgrad.compile('tanh(x)')(x=0.5))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
