@@ -332,9 +332,12 @@ def pretty(graph: Graph, max_inline: int | None = None) -> str:
     for n in order:
         if n in named:
             lines.append(f"{named[n]} = {format_expr(n, named, root=n)}")
-    for out in graph.outputs:
-        if out not in named:
-            lines.append(format_expr(out, named, root=out))
+    several = len(graph.outputs) > 1
+    for out, name in zip(graph.outputs, graph.output_names or ["f"]):
+        if out in named and named[out] == name:
+            continue
+        text = format_expr(out, named, root=None if out in named else out)
+        lines.append(f"{name} = {text}" if several or out in named else text)
     return "\n".join(lines)
 
 
