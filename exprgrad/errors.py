@@ -41,6 +41,9 @@ class Span:
         return Span(first.line, first.column, first.start, max(self.end, other.end))
 
 
+_WINDOW = 100    # characters of a long source line shown around the error
+
+
 def caret(source: str, span: Span) -> str:
     """The source line of `span` and a caret line under it.
 
@@ -49,9 +52,16 @@ def caret(source: str, span: Span) -> str:
         ^^^^^
     """
     lines = source.split("\n")
-    text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    text = lines[span.line - 1].rstrip("\r") if 0 < span.line <= len(lines) else ""
     col = span.column - 1
     width = max(1, min(span.end - span.start, len(text) - col))
+    if len(text) > _WINDOW:
+        # A 1 MB one-line program must not be echoed whole: show a window around the column.
+        lo = max(0, min(col - _WINDOW // 2, len(text) - _WINDOW))
+        hi = lo + _WINDOW
+        width = max(1, min(width, hi - col))
+        text = ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
+        col = col - lo + (3 if lo else 0)
     # Keep tabs in the indent so the caret lines up under tabbed source.
     indent = "".join(ch if ch == "\t" else " " for ch in text[:col])
     return f"{text}\n{indent}{'^' * width}"

@@ -74,8 +74,10 @@ class _Lowerer:
                     raise self.error(ExprSyntaxError, "only the last statement can be a bare "
                                      "expression: assign this one to a name", stmt.span)
                 output = self.expr(stmt, _Scope({}, i))
+        last_stmt = self.statements[last]
+        name = last_stmt.target.id if isinstance(last_stmt, ast.Assign) else ""
         self.graph.outputs.append(output)
-        self.graph.output_names.append(self.graph.label(output) or "f")
+        self.graph.output_names.append(name or self.graph.label(output) or "f")
         return self.graph
 
     def check_new_name(self, target: ast.Name, what: str) -> None:

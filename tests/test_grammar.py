@@ -206,3 +206,18 @@ def test_one_megabyte_sum_parses_in_linear_time():
     assert len(f.variables) == 120_000
     # Ten times the input should cost about ten times the time; 40x leaves room for noise.
     assert t_big < 40 * max(t_small, 0.01)
+
+
+def test_output_name_is_the_last_assignment():
+    assert eg.compile("o = x").output_name == "o"
+    assert eg.compile("n = x*w; o = tanh(n)").output_name == "o"
+    assert eg.compile("x*2").output_name == "f"
+
+
+def test_error_in_a_huge_line_shows_a_window_not_the_whole_line():
+    text = " + ".join(f"x{i}" for i in range(50_000)) + " + * 2"
+    with pytest.raises(eg.ExprSyntaxError) as info:
+        eg.compile(text)
+    shown = str(info.value).splitlines()
+    assert all(len(line) < 300 for line in shown)
+    assert shown[-1].strip() == "^" and shown[-2][len(shown[-1]) - 1] == "*"
