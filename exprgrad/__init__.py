@@ -5,7 +5,10 @@
 >>> round(f(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432), 4)
 0.7071
 """
+from . import losses, nn, optim
 from .api import Function, compile
+from .compiled import CompiledForward, CompiledLoss, compile_forward, compile_loss
+from .draw import draw_dot
 from .engine import Value
 from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSyntaxError,
                      NameResolutionError, ReassignmentError, RenderError, Span, SymbolicError,
@@ -15,8 +18,9 @@ from .parse import parse
 __version__ = "0.1.0"
 
 __all__ = [
-    "compile", "Function", "Value", "parse", "__version__",
+    "compile", "Function", "Value", "parse", "draw_dot", "__version__",
     "ExprError", "ExprSyntaxError", "NameResolutionError", "UnknownFunctionError", "ArityError",
     "ReassignmentError", "UseBeforeAssignmentError", "VariableError", "DomainError",
     "SymbolicError", "CodegenError", "RenderError", "Span",
+    "nn", "losses", "optim", "compile_loss", "compile_forward", "CompiledLoss", "CompiledForward",
 ]

@@ -29,8 +29,13 @@ def builder_math(graph: Graph) -> SimpleNamespace:
 
 
 def copy_forward(graph: Graph, into: Graph) -> dict[int, Node]:
-    """Copy the reachable nodes (with labels and spans) of `graph` into `into`."""
+    """Copy the reachable nodes (with labels and spans) of `graph` into `into`.
+
+    The copy is verbatim (no peephole identities): the forward sweep must compute exactly what
+    the interpreter computes, so ``0*log(x)`` still reports log(-1) and ``x*1`` stays visible.
+    """
     mapping: dict[int, Node] = {}
+    peephole, into.peephole = into.peephole, False
     for node in graph.order():
         if node.op == "var":
             new = into.var(node.payload)
@@ -45,11 +50,17 @@ def copy_forward(graph: Graph, into: Graph) -> dict[int, Node]:
             into.note_span(new, graph.spans[node])
     for name in graph.vars:                     # variables of dead statements stay variables
         into.var(name)
+    into.peephole = peephole
     return mapping
 
 
 def grad_graph(graph: Graph, wrt: Sequence[str] | None = None) -> Graph:
-    """A graph with outputs ``[value, d_<v> for v in wrt]`` (default: all variables, sorted)."""
+    """A graph with outputs ``[value, d_<v> for v in wrt]`` (default: all variables, sorted).
+
+    Two side tables serve the code generators: ``adjoints`` maps a forward node's index to its
+    adjoint node, and ``blocks`` lists ``(forward node, index of the first node its rules
+    created)`` in sweep order, so emitted code can say which statement a block differentiates.
+    """
     wrt = list(graph.variables if wrt is None else wrt)
     out = Graph(graph.source, peephole=True)
     mapping = copy_forward(graph, out)
@@ -64,10 +75,12 @@ def grad_graph(graph: Graph, wrt: Sequence[str] | None = None) -> Graph:
 
     m = builder_math(out)
     adjoint: dict[int, Node] = {y.index: out.const(1)}
+    blocks: list[tuple[Node, int]] = []
     for node in reversed(forward):
         g = adjoint.get(node.index)
         if g is None or not node.args:
             continue
+        blocks.append((node, len(out.nodes)))
         rules = OPS[node.op].rules
         for arg, rule in zip(node.args, rules):
             if not active[arg.index]:
@@ -79,6 +92,7 @@ def grad_graph(graph: Graph, wrt: Sequence[str] | None = None) -> Graph:
     name = graph.output_names[0] if graph.output_names else "f"
     out.outputs = [y]
     out.output_names = [name]
+    out.adjoints, out.blocks = adjoint, blocks
     for v in wrt:
         out.outputs.append(adjoint.get(out.var(v).index) or out.const(0))
         out.output_names.append(f"d_{v}")

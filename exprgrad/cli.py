@@ -13,7 +13,7 @@ import sys
 
 from . import __version__
 from .api import Function, compile
-from .errors import ExprError, VariableError
+from .errors import CodegenError, ExprError, VariableError
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
 
@@ -32,6 +32,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wrt", nargs="+", metavar="NAME", default=None,
                    help="only these variables' partial derivatives")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--emit", choices=("python", "numpy", "c"), default=None,
+                   help="print standalone value-and-gradient code for this target")
+    p.add_argument("-o", "--output", metavar="FILE", default=None,
+                   help="with --emit: write the code to FILE instead of standard output")
+    p.add_argument("--name", default="f",
+                   help="with --emit: name of the value function (the gradient is grad_NAME)")
+    p.add_argument("--strategy", choices=("reverse", "symbolic"), default="reverse",
+                   help="with --emit: reverse-mode program (default) or sympy's closed forms")
+    p.add_argument("--dot", metavar="FILE", default=None,
+                   help="draw the DAG (after forward and backward at --at; without --at its "
+                        "structure) to FILE: .dot, .svg, .png or .pdf")
+    p.add_argument("--dot-grad", metavar="FILE", default=None,
+                   help="draw the gradient program (forward and adjoint nodes) to FILE")
+    p.add_argument("--expand", action="store_true",
+                   help="lower tanh, sigmoid, softplus, sinh, cosh via exp (as the seeds do by "
+                        "hand) before evaluating, printing, drawing or emitting")
+    p.add_argument("--no-check", action="store_true",
+                   help="with --at: skip the symbolic side (sympy columns) of the cross-check")
+    p.add_argument("--latex", action="store_true",
+                   help="without --at: print the closed forms as LaTeX instead of pretty text")
     p.add_argument("--version", action="version", version=f"exprgrad {__version__}")
     return p
 
@@ -86,41 +106,174 @@ def select(f: Function, wrt: list[str] | None) -> list[str]:
 
 
 def run_at(f: Function, args) -> int:
+    """Value, and per variable the DAG's partial next to sympy's, the exp-expanded closed
+    form's and finite differences' (check.py); exit 1 when any row disagrees."""
+    from .check import check
     point = parse_point(args.at)
-    value, grads = f.grad(**point)
     names = select(f, args.wrt)
     out = f.output_name
+    report = check(f, point, wrt=names, symbolic_side=not args.no_check)
+    status = EXIT_OK if report.ok else EXIT_DISAGREE
     if args.json:
-        print(json.dumps({"expression": f.source, "output": out, "value": value,
-                          "variables": list(f.variables), "point": point,
-                          "grad": {n: grads[n] for n in names}}))
-        return EXIT_OK
-    print(f"{out} = {_number(value)}")
+        data = {"expression": f.source, "output": out, "value": report.value,
+                "variables": list(f.variables), "point": point,
+                "grad": {r.name: r.dag for r in report.rows}, "check": report.to_dict()}
+        if not args.no_check:
+            data.update(closed_forms(f, names, cached_only=True))
+        print(json.dumps(data, ensure_ascii=False))
+        return status
+    header, rows = report.table()
+    notes = report.notes()
+    if args.no_check:                 # no symbolic side: no sympy columns, no notes about them
+        keep = [i for i, h in enumerate(header) if h not in ("sympy", "exp-expanded")]
+        header, rows = [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
+        notes = [n for n in notes if not n.startswith(("sympy:", "exp-expanded:"))]
+    print(f"{out} = {_number(report.value)}")
     print()
-    rows = [[n, repr(point[n]), _number(grads[n])] for n in names]
-    print(table(["variable", "value", f"∂{out}/∂variable"], rows))
-    return EXIT_OK
+    print(table(header, rows))
+    print()
+    print("\n".join(notes))
+    return status
 
 
 def run_structure(f: Function, args) -> int:
+    """The normalised program, its variables and, from sympy, its closed forms."""
     names = select(f, args.wrt)
     if args.json:
-        print(json.dumps({"expression": f.source, "output": f.output_name,
-                          "normalized": str(f), "variables": list(f.variables)}))
+        data = {"expression": f.source, "output": f.output_name, "normalized": str(f),
+                "variables": list(f.variables)}
+        data.update(closed_forms(f, names))
+        print(json.dumps(data, ensure_ascii=False))
         return EXIT_OK
     print(str(f))
     print(f"variables: {', '.join(names) or '(none)'}")
+    print()
+    print(closed_form_text(f, names, latex=args.latex))
     return EXIT_OK
+
+
+def closed_form_text(f: Function, names: list[str], latex: bool = False) -> str:
+    """``f = ...`` and ``∂f/∂name = ...`` for each name: sympy's pretty printer, or LaTeX."""
+    import sympy
+
+    from .symbolic import Budget, latex as to_latex, pretty_equation, symbol
+    forms, budget, out = f._closed_forms(), Budget(), f.output_name
+    lines = []
+    try:
+        lines.append(_equation(out, forms.expr(budget=budget), latex))
+        for name in names:
+            expr = forms.derivative(name, budget=budget)
+            if latex:
+                lhs = (rf"\frac{{\partial {sympy.latex(symbol(out))}}}"
+                       rf"{{\partial {sympy.latex(symbol(name))}}}")
+                lines.append(f"{lhs} = {to_latex(expr)}")
+            else:
+                lines.append(pretty_equation(f"∂{out}/∂{name}", expr))
+    except ExprError as err:
+        lines.append(str(err))
+    tall = any("\n" in line for line in lines)       # pretty fractions: a blank line between
+    return ("\n\n" if tall else "\n").join(lines)
+
+
+def _equation(lhs: str, expr, latex: bool) -> str:
+    import sympy
+
+    from .symbolic import latex as to_latex, pretty_equation, symbol
+    if latex:
+        return f"{sympy.latex(symbol(lhs))} = {to_latex(expr)}"
+    return pretty_equation(lhs, expr)
+
+
+def closed_forms(f: Function, names: list[str], cached_only: bool = False) -> dict:
+    """JSON fields for the closed forms (sympy syntax and LaTeX); ``symbolic_skipped`` says
+    why some are missing.  ``cached_only``: only what the check already computed."""
+    from .symbolic import Budget, latex as to_latex
+    forms = f._closed_forms()
+    budget = Budget(seconds=0.0 if cached_only else Budget().seconds)
+    data: dict = {"symbolic_skipped": None}
+
+    def form(expr):
+        return {"sympy": str(expr), "latex": to_latex(expr)}
+    for key, expanded in (("", False), ("_expanded", True)):
+        data["closed_form" + key], data["derivatives" + key] = None, {}
+        try:
+            data["closed_form" + key] = form(forms.expr(expanded, budget=budget))
+            for n in names:
+                data["derivatives" + key][n] = form(forms.derivative(n, expanded, budget=budget))
+        except ExprError as err:
+            if not cached_only:       # with --at, the check's report says what it skipped
+                data["symbolic_skipped"] = data["symbolic_skipped"] or str(err)
+    return data
+
+
+def run_emit(f: Function, args) -> int:
+    code = f.to_source(args.emit, name=args.name, strategy=args.strategy)
+    if args.output is None:
+        sys.stdout.write(code)
+        return EXIT_OK
+    try:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(code)
+    except OSError as err:
+        raise CodegenError(f"cannot write {args.output}: {err.strerror}") from None
+    return EXIT_OK
+
+
+def check_pictures(args) -> None:
+    """Before any work: the picture files have known extensions and Graphviz is there."""
+    from .draw import check_renderable
+    for path in (args.dot, args.dot_grad):
+        if path is not None:
+            check_renderable(path)
+
+
+def draw_pictures(f: Function, args) -> None:
+    """--dot: the Value DAG at --at (or the structure); --dot-grad: the gradient program."""
+    import warnings
+
+    from .autodiff import grad_graph
+    from .draw import draw_dot, render
+    point = parse_point(args.at) if args.at is not None else None
+    if args.dot is None and args.dot_grad is None:
+        return
+    # With --expand, `f` was compiled with expand=True: the pictures show the exp nodes.
+    jobs = [(args.dot, lambda: f),
+            (args.dot_grad, lambda: grad_graph(f.ir, select(f, args.wrt)))]
+    for path, what in jobs:
+        if path is None:
+            continue
+        what = what()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # said below, in the CLI's own words
+            drawing = draw_dot(what, at=point)
+        info = drawing.exprgrad_info
+        if info.collapsed:
+            print(f"exprgrad: note: {path}: the graph has {info.values:,} values; drew the "
+                  f"{info.drawn:,} nearest the output and collapsed the other "
+                  f"{info.collapsed:,} into one node", file=sys.stderr)
+        if info.layout == "pinned":
+            print(f"exprgrad: note: {path}: large graph, drawn with exprgrad's simple layered "
+                  f"layout (straight edges) instead of Graphviz's dot layout", file=sys.stderr)
+        render(drawing, path)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(_protect_expression(argv, parser._option_string_actions))
+    if args.emit is None and (args.output is not None or args.name != "f"
+                              or args.strategy != "reverse"):
+        parser.error("-o/--output, --name and --strategy go with --emit")
     text = sys.stdin.read() if args.expr == "-" else args.expr
     try:
-        f = compile(text)
-        return run_at(f, args) if args.at is not None else run_structure(f, args)
+        f = compile(text, expand=args.expand)
+        check_pictures(args)
+        if args.emit is not None:
+            status = run_emit(f, args)
+        else:
+            status = run_at(f, args) if args.at is not None else run_structure(f, args)
+        draw_pictures(f, args)
+        return status
     except ExprError as err:
         print(f"exprgrad: error: {err}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,9 +1,13 @@
 """`Value`: a micrograd-compatible scalar autograd engine, driven by the op registry.
 
 A `Value` holds ``data``, ``grad``, its arguments and its op (an `ops.Op`); there are no
-per-node closures: `backward` looks up each op's derivative rules in the registry and runs
-them on floats.  `backward` sorts the graph with an explicit stack, so a chain of 100,000 nodes
-works where micrograd's recursive ``build_topo`` overflows.
+per-node closures: `backward` runs each op's derivative rules from the registry on floats.
+`backward` collects the graph with an explicit stack and orders it by creation stamp, so a chain
+of 100,000 nodes works where micrograd's recursive ``build_topo`` overflows.
+
+Speed (benchmarks W1, W2): ``+ - *`` build their node inline, and the backward sweep is one
+loop whose body holds every op's rules inline — generated at import by tracing the registry's
+rules once (`_build_sweep`), so the rules are still written only in ops.py.
 
 >>> a = Value(-2.0, label='a'); b = Value(3.0, label='b')
 >>> f = (a * b) * (a + b); f.backward()
@@ -12,6 +16,9 @@ works where micrograd's recursive ``build_topo`` overflows.
 """
 from __future__ import annotations
 
+import itertools
+import operator
+from types import SimpleNamespace
 from typing import Iterable
 
 from .errors import DomainError
@@ -19,21 +26,31 @@ from .ir import domain_error
 from .ops import FLOAT_MATH, OPS, Op
 
 _BY_SYMBOL = {o.symbol: o for o in OPS.values()}
+_FLOAT_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+# Creation stamps: a node is always created after its arguments, so sorting the nodes of a
+# graph by stamp is a topological order (`topo` needs no recursion and no post-order stack).
+_tick = itertools.count().__next__
+_stamp = operator.attrgetter("_seq")
 
 
 class Value:
     """A scalar in a computation graph.  ``Value(data, _children=(), _op='', label='')``."""
 
-    __slots__ = ("data", "grad", "_args", "_fn", "label", "_const")
+    __slots__ = ("data", "grad", "_args", "_fn", "label", "_const", "_seq")
 
     def __init__(self, data, _children: Iterable["Value"] = (), _op: str | Op = "",
                  label: str = ""):
         self.data = float(data)
         self.grad = 0.0
-        self._args = tuple(_children)
-        self._fn = _lookup(_op, len(self._args)) if _op or self._args else None
         self.label = label
         self._const = False    # True for numbers lifted into Values by an operator
+        self._seq = _tick()
+        if _children or _op:
+            self._args = tuple(_children)
+            self._fn = _lookup(_op, len(self._args))
+        else:
+            self._args = ()
+            self._fn = None
 
     # ---- micrograd's attributes -------------------------------------------------------------
 
@@ -49,6 +66,14 @@ class Value:
     def __repr__(self) -> str:
         return f"Value(data={self.data}, grad={self.grad})"
 
+    # Notebooks show a Value as the picture of its graph (draw.py; text if Graphviz is missing).
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .draw import mimebundle
+        return mimebundle(self, include, exclude)
+
+    def _repr_svg_(self):
+        return self._repr_mimebundle_(include=("image/svg+xml",)).get("image/svg+xml")
+
     # ---- building ---------------------------------------------------------------------------
 
     @staticmethod
@@ -63,27 +88,59 @@ class Value:
         args = (self, *map(Value._lift, others))
         fn = OPS[name]
         try:
-            data = fn.fwd(*(a.data for a in args))
-        except (ValueError, ZeroDivisionError, OverflowError) as exc:
+            data = fn.fwd(*[a.data for a in args])
+        except _FLOAT_ERRORS as exc:
             raise _domain_error(fn, args, exc) from None
-        out = Value.__new__(Value)
-        out.data, out.grad, out._args, out._fn, out.label, out._const = (
-            data, 0.0, args, fn, "", False)
+        return _node(data, args, fn)
+
+    # +, - and * are the hot path of micrograd-style code: they inline the registry's forward
+    # (operator.add/sub/mul, checked at import below) and build the node without a call.
+    def __add__(self, other):
+        if other.__class__ is not Value:
+            other = _lifted(other)
+        out = _new(Value)
+        out.data, out.grad, out._args, out._fn = self.data + other.data, 0.0, (self, other), _ADD
+        out.label, out._const, out._seq = "", False, _tick()
         return out
 
-    def __add__(self, other): return self._apply("add", other)
-    def __radd__(self, other): return Value._lift(other)._apply("add", self)
-    def __sub__(self, other): return self._apply("sub", other)
-    def __rsub__(self, other): return Value._lift(other)._apply("sub", self)
-    def __mul__(self, other): return self._apply("mul", other)
-    def __rmul__(self, other): return Value._lift(other)._apply("mul", self)
-    def __truediv__(self, other): return self._apply("div", other)
-    def __rtruediv__(self, other): return Value._lift(other)._apply("div", self)
-    def __pow__(self, other): return self._apply("pow", other)
-    def __rpow__(self, other): return Value._lift(other)._apply("pow", self)
-    def __neg__(self): return self._apply("neg")
+    def __radd__(self, other):
+        other = _lifted(other)
+        out = _new(Value)
+        out.data, out.grad, out._args, out._fn = other.data + self.data, 0.0, (other, self), _ADD
+        out.label, out._const, out._seq = "", False, _tick()
+        return out
+
+    def __sub__(self, other):
+        if other.__class__ is not Value:
+            other = _lifted(other)
+        out = _new(Value)
+        out.data, out.grad, out._args, out._fn = self.data - other.data, 0.0, (self, other), _SUB
+        out.label, out._const, out._seq = "", False, _tick()
+        return out
+
+    def __rsub__(self, other):
+        other = _lifted(other)
+        out = _new(Value)
+        out.data, out.grad, out._args, out._fn = other.data - self.data, 0.0, (other, self), _SUB
+        out.label, out._const, out._seq = "", False, _tick()
+        return out
+
+    def __mul__(self, other):
+        if other.__class__ is not Value:
+            other = _lifted(other)
+        out = _new(Value)
+        out.data, out.grad, out._args, out._fn = self.data * other.data, 0.0, (self, other), _MUL
+        out.label, out._const, out._seq = "", False, _tick()
+        return out
+
+    def __rmul__(self, other):
+        other = _lifted(other)
+        out = _new(Value)
+        out.data, out.grad, out._args, out._fn = other.data * self.data, 0.0, (other, self), _MUL
+        out.label, out._const, out._seq = "", False, _tick()
+        return out
+
     def __pos__(self): return self
-    def __abs__(self): return self._apply("abs")
 
     def log(self, base=None) -> "Value":
         """Natural logarithm, or ``log(x, base) = log(x)/log(base)`` as in the language."""
@@ -94,41 +151,120 @@ class Value:
     # ---- backward ---------------------------------------------------------------------------
 
     def topo(self) -> list["Value"]:
-        """Every node of the graph below `self`, children before parents (iterative DFS)."""
-        order: list[Value] = []
-        visited: set[int] = set()
-        stack: list = [(self, False)]
+        """Every node of the graph below `self`, children before parents (no recursion)."""
+        seen = {self}
+        stack = [self]
         while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            for child in reversed(node._args):
-                if id(child) not in visited:
-                    stack.append((child, False))
-        return order
+            for child in stack.pop()._args:
+                if child not in seen:
+                    seen.add(child)
+                    if child._args:
+                        stack.append(child)
+        return sorted(seen, key=_stamp)
 
     def backward(self) -> None:
-        """Reverse-mode sweep: d self / d node accumulates (+=) into every ``node.grad``."""
+        """Reverse-mode sweep: d self / d node accumulates (+=) into every ``node.grad``.
+
+        The derivative rules are the registry's (`Op.rules`), run on floats by `_sweep`.  Only
+        op nodes are visited (leaves pass nothing on), in reverse creation order.
+        """
+        seen = {self}
+        stack = [self]
+        while stack:
+            for child in stack.pop()._args:
+                if child._args and child not in seen:
+                    seen.add(child)
+                    stack.append(child)
         self.grad = 1.0
-        m = FLOAT_MATH
-        for node in reversed(self.topo()):
-            fn = node._fn
-            if fn is None:
-                continue
-            xs = [a.data for a in node._args]
-            g, out = node.grad, node.data
-            for arg, rule in zip(node._args, fn.rules):
-                if arg._const:
-                    continue        # numbers lifted into the graph need no gradient
-                try:
-                    arg.grad += rule(m, g, out, *xs)
-                except (ValueError, ZeroDivisionError, OverflowError) as exc:
-                    raise _domain_error(fn, node._args, exc, "the derivative of ") from None
+        if self._args:
+            _sweep(sorted(seen, key=_stamp, reverse=True))
+
+
+def _node(data: float, args: tuple, fn: Op) -> Value:
+    """A new op node (`Value.__init__` without its argument checks: the hot path)."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out._args = args
+    out._fn = fn
+    out.label = ""
+    out._const = False
+    out._seq = _tick()
+    return out
+
+
+def _const(x) -> Value:
+    v = Value(x)
+    v._const = True
+    return v
+
+
+_new = object.__new__
+
+
+def _binary(name: str, reflected: bool = False):
+    """A specialised operator method (``__truediv__``, ``__rpow__``, ...) for the registry op
+    `name`: the same forward and rules as `_apply`, without its generic argument handling."""
+    fn = OPS[name]
+    fwd = fn.fwd
+
+    def method(self, other):
+        if other.__class__ is not Value:
+            other = _lifted(other)
+        a, b = (other, self) if reflected else (self, other)
+        try:
+            data = fwd(a.data, b.data)
+        except _FLOAT_ERRORS as exc:
+            raise _domain_error(fn, (a, b), exc) from None
+        out = _new(Value)
+        out.data, out.grad, out._args, out._fn = data, 0.0, (a, b), fn
+        out.label, out._const, out._seq = "", False, _tick()
+        return out
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return method
+
+
+def _unary(name: str):
+    """A specialised method for the one-argument registry op `name` (``tanh``, ``__neg__``...)."""
+    fn = OPS[name]
+    fwd = fn.fwd
+
+    def method(self):
+        try:
+            data = fwd(self.data)
+        except _FLOAT_ERRORS as exc:
+            raise _domain_error(fn, (self,), exc) from None
+        out = _new(Value)
+        out.data = data
+        out.grad = 0.0
+        out._args = (self,)
+        out._fn = fn
+        out.label = ""
+        out._const = False
+        out._seq = _tick()
+        return out
+
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = f"{name} of this value"
+    return method
+
+
+def _lifted(x) -> Value:
+    return x if isinstance(x, Value) else _const(x)
+
+
+_ADD, _SUB, _MUL = OPS["add"], OPS["sub"], OPS["mul"]
+assert (_ADD.fwd, _SUB.fwd, _MUL.fwd) == (operator.add, operator.sub, operator.mul), \
+    "Value.__add__/__sub__/__mul__ inline these forwards: update them with the registry"
+
+# The other operators → registry ops.
+for _dunder, _name in (("truediv", "div"), ("pow", "pow")):
+    setattr(Value, f"__{_dunder}__", _binary(_name))
+    setattr(Value, f"__r{_dunder}__", _binary(_name, reflected=True))
+Value.__neg__ = _unary("neg")
+Value.__abs__ = _unary("abs")
 
 
 def _method(name: str):
@@ -143,7 +279,7 @@ def _method(name: str):
 # One method per function of the language (tanh, exp, relu, max, ...), read from the registry.
 for _name, _op in OPS.items():
     if _op.public and _name not in Value.__dict__:
-        setattr(Value, _name, _method(_name))
+        setattr(Value, _name, _unary(_name) if _op.arity == 1 else _method(_name))
 
 
 def _lookup(op, nargs: int) -> Op:
@@ -167,6 +303,113 @@ def _domain_error(fn: Op, args, exc: Exception, what: str = "") -> DomainError:
     return DomainError(f"{what}{call} is undefined: {reason}{named}")
 
 
+# ---- the backward sweep, specialised from the registry's rules ---------------------------------
+#
+# Calling each rule as a function costs more than the arithmetic inside it (two calls per `*`
+# node), so the sweep is one loop whose body holds every op's rules inline.  The body is not
+# written by hand: each rule is run once on `_Traced` placeholders, which records the float
+# expression it computes, so the registry stays the only place an op's derivative is written.
+# An op whose rules cannot be traced (they branch on values, say) runs its rules as calls.
+
+class _Traced:
+    """A placeholder float: arithmetic on it records the expression as Python source."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _bin(self, sym: str, other, reflected: bool = False) -> "_Traced":
+        lhs, rhs = (_source(other), self.text) if reflected else (self.text, _source(other))
+        return _Traced(f"({lhs} {sym} {rhs})")
+
+    def __add__(self, o): return self._bin("+", o)
+    def __radd__(self, o): return self._bin("+", o, True)
+    def __sub__(self, o): return self._bin("-", o)
+    def __rsub__(self, o): return self._bin("-", o, True)
+    def __mul__(self, o): return self._bin("*", o)
+    def __rmul__(self, o): return self._bin("*", o, True)
+    def __truediv__(self, o): return self._bin("/", o)
+    def __rtruediv__(self, o): return self._bin("/", o, True)
+    def __neg__(self): return _Traced(f"(-{self.text})")
+
+    def __bool__(self):
+        raise TypeError("a traced rule cannot branch on a value")
+
+
+def _source(x) -> str:
+    if isinstance(x, _Traced):
+        return x.text
+    if type(x) in (int, float):
+        return repr(x)
+    raise TypeError(f"cannot trace {type(x).__name__}")
+
+
+_TRACE_MATH = SimpleNamespace(**{
+    name: (lambda *xs, _n=name: _Traced(f"_m_{_n}({', '.join(map(_source, xs))})"))
+    for name in OPS})
+
+# The most frequent ops of micrograd-style graphs are tested first.
+_HOT = ("add", "mul", "sub", "tanh", "relu", "pow", "neg", "div", "exp", "log", "sigmoid")
+
+
+def _op_body(name: str, op: Op) -> list[str] | None:
+    """Source lines that propagate a node's gradient to its arguments, or None."""
+    xs = [_Traced(f"x{i}") for i in range(op.arity)]
+    try:
+        terms = [rule(_TRACE_MATH, _Traced("g"), _Traced("out"), *xs).text
+                 for rule in op.rules]
+    except (TypeError, AttributeError):
+        return None
+    used = " ".join(terms)
+    lines = ["a0, = node._args" if op.arity == 1 else
+             f"{', '.join(f'a{i}' for i in range(op.arity))} = node._args"]
+    lines += [f"x{i} = a{i}.data" for i in range(op.arity) if f"x{i}" in used]
+    if "out" in used:
+        lines.append("out = node.data")
+    lines += [f"if not a{i}._const:\n    a{i}.grad += {t}" for i, t in enumerate(terms)]
+    return lines
+
+
+def _build_sweep():
+    env = {"_FLOAT_ERRORS": _FLOAT_ERRORS, "_domain_error": _domain_error, "_m": FLOAT_MATH}
+    env.update({f"_m_{name}": op.fwd for name, op in OPS.items()})
+    names = [n for n in _HOT if n in OPS] + sorted(n for n in OPS if n not in _HOT)
+    branches = []
+    for name in names:
+        op = OPS[name]
+        body = _op_body(name, op) if op.arity else None
+        if body is None:
+            continue
+        env[f"_op_{name}"] = op
+        keyword = "if" if not branches else "elif"
+        branches.append(f"{keyword} fn is _op_{name}:")
+        branches += ["    " + line.replace("\n", "\n    ") for line in body]
+    generic = ["xs = [a.data for a in node._args]",
+               "for arg, rule in zip(node._args, fn.rules):",
+               "    if not arg._const:",
+               "        arg.grad += rule(_m, g, node.data, *xs)"]
+    branches += ["else:"] + ["    " + line for line in generic]
+    loop = "\n".join("            " + line.replace("\n", "\n            ")
+                     for line in branches)
+    source = f"""def _sweep(order):
+    node = None
+    try:
+        for node in order:
+            fn = node._fn
+            g = node.grad
+{loop}
+    except _FLOAT_ERRORS as exc:
+        raise _domain_error(node._fn, node._args, exc, "the derivative of ") from None
+"""
+    exec(compile(source, "<exprgrad.engine: backward sweep>", "exec"), env)
+    env["_sweep"].source = source
+    return env["_sweep"]
+
+
+_sweep = _build_sweep()
+
+
 def value_graph(graph, point: dict[str, float]) -> Value:
     """Build the `Value` DAG of an IR graph at `point` (forward done, backward not)."""
     values: list = [None] * len(graph.nodes)
@@ -177,13 +420,13 @@ def value_graph(graph, point: dict[str, float]) -> Value:
             v = Value(float(node.payload))
             v._const = True
         else:
-            args = [values[a.index] for a in node.args]
-            datas = [a.data for a in args]
+            args = tuple([values[a.index] for a in node.args])
+            fn = OPS[node.op]
             try:
-                OPS[node.op].fwd(*datas)     # to name the failing node in the source text
-            except (ValueError, ZeroDivisionError, OverflowError) as exc:
-                raise domain_error(graph, node, datas, exc) from None
-            v = args[0]._apply(node.op, *args[1:]) if args else _nullary(node.op)
+                data = fn.fwd(*[a.data for a in args])
+            except _FLOAT_ERRORS as exc:    # named against the node in the source text
+                raise domain_error(graph, node, [a.data for a in args], exc) from None
+            v = _node(data, args, fn) if args else _nullary(node.op)
             v.label = graph.labels.get(node, "")
         values[node.index] = v
     return values[graph.output.index]

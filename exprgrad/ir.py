@@ -21,8 +21,11 @@ o = tanh(n)
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 from fractions import Fraction
+from itertools import compress
 from typing import Iterable
 
 from .errors import DomainError, Span, VariableError
@@ -35,6 +38,25 @@ _FOLDABLE = {
     "pow": lambda a, b: a ** int(b),
 }
 _MAX_FOLDED_POWER = 64
+_ARITY = {name: o.arity for name, o in OPS.items()}
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Run a compiler stage without the cyclic garbage collector.
+
+    Stages that build a graph allocate tens of thousands of long-lived objects (AST nodes, IR
+    nodes); every full collection walks all of them, so with the collector on, building a graph
+    of n nodes costs O(n^2) in collections.  Nothing built here is garbage until the stage
+    ends, when the collector is restored (only if it was on) and catches up at its own pace.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 class Node:
@@ -117,16 +139,35 @@ class Graph:
         return self._intern(("const", exact), "const", (), exact)
 
     def apply(self, op: str, *args: Node) -> Node:
-        if len(args) != OPS[op].arity:
+        if len(args) != _ARITY[op]:
             raise ValueError(f"{op} takes {OPS[op].arity} arguments, got {len(args)}")
-        folded = self._fold(op, args)
-        if folded is not None:
-            return folded
+        # The hash-consing key, built without a loop for the usual arities (the hot path of
+        # lowering and of the gradient pass).
+        if len(args) == 2:
+            a, b = args
+            if a.op == "const" and b.op == "const":
+                folded = self._fold(op, args)
+                if folded is not None:
+                    return folded
+            key = (op, a.index, b.index)
+        elif len(args) == 1:
+            if args[0].op == "const":
+                folded = self._fold(op, args)
+                if folded is not None:
+                    return folded
+            key = (op, args[0].index)
+        else:
+            key = (op, *[a.index for a in args])
         if self.peephole:
             simpler = _peephole(self, op, args)
             if simpler is not None:
                 return simpler
-        return self._intern((op, *[a.index for a in args]), op, args, None)
+        node = self._table.get(key)
+        if node is None:
+            node = Node(op, args, None, len(self.nodes), self)
+            self.nodes.append(node)
+            self._table[key] = node
+        return node
 
     def _fold(self, op: str, args: tuple) -> Node | None:
         """Fold constants only where the float result equals the exact one, so folding never
@@ -172,15 +213,18 @@ class Graph:
 
     def order(self, roots: Iterable[Node] | None = None) -> list[Node]:
         """Nodes reachable from `roots` (default: the outputs), arguments before users."""
-        roots = list(self.outputs if roots is None else roots)
-        seen = bytearray(len(self.nodes))
-        stack = [r.index for r in roots]
+        nodes = self.nodes
+        seen = bytearray(len(nodes))
+        stack = [r.index for r in (self.outputs if roots is None else roots)]
+        push = stack.append
         while stack:
             i = stack.pop()
             if not seen[i]:
                 seen[i] = 1
-                stack.extend(a.index for a in self.nodes[i].args)
-        return [n for n in self.nodes if seen[n.index]]
+                for a in nodes[i].args:
+                    if not seen[a.index]:
+                        push(a.index)
+        return list(compress(nodes, seen))
 
     def source_of(self, node: Node) -> str | None:
         span = self.spans.get(node)

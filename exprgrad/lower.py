@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from . import syntax as ast
 from .errors import (ArityError, ExprSyntaxError, ReassignmentError, UnknownFunctionError,
                      UseBeforeAssignmentError, NameResolutionError)
-from .ir import Graph, Node
+from .ir import Graph, Node, gc_paused
 from .ops import CONSTANTS, FUNCTIONS
 
 
@@ -256,4 +256,5 @@ def _operands(node: ast.Node) -> tuple:
 
 def lower(program: ast.Program, source: str = "") -> Graph:
     """Lower a parsed program to a `Graph` whose single output is the program's value."""
-    return _Lowerer(program, source).run()
+    with gc_paused():
+        return _Lowerer(program, source).run()

@@ -43,6 +43,13 @@ class Op:
     public: bool = True            # callable by name from exprgrad text (infix ops are not)
     domain: tuple = ()             # per argument (lo, hi): where the op is smooth; for tests
     label: str = ""                # symbol shown for Value._op and in pictures
+    # The op rewritten via exp, ``expand(m, *xs)``, written with ``m`` like the derivative
+    # rules; the `--expand` pass (expand.py) uses it.  None: the op is already elementary.
+    expand: Callable | None = None
+    # ``kink(*xs)`` is 0 exactly where the op is not differentiable (relu and abs at 0, max
+    # and min at ties) and changes sign across that set; the check (check.py) uses it to say
+    # "not differentiable here" and to keep finite-difference stencils off kinks.
+    kink: Callable | None = None
 
     @property
     def symbol(self) -> str:
@@ -150,25 +157,35 @@ op("sqrt", 1, fwd=math.sqrt,
    rules=(lambda m, g, out, x: g / (2 * out),),
    sym=lambda s, x: s.sqrt(x),
    py="math.sqrt({0})", np="np.sqrt({0})", c="sqrt({0})", domain=((0.1, 5),))
+
+
+def _tanh_via_exp(e):
+    # tanh(x) = (exp(2x) - 1)/(exp(2x) + 1), the seeds' form; `e` is the shared exp(2x) node.
+    return (e - 1) / (e + 1)
+
+
 op("tanh", 1, fwd=math.tanh,
    rules=(lambda m, g, out, x: g * (1 - out * out),),
    sym=lambda s, x: s.tanh(x),
-   py="math.tanh({0})", np="np.tanh({0})", c="tanh({0})", domain=((-3, 3),))
+   py="math.tanh({0})", np="np.tanh({0})", c="tanh({0})", domain=((-3, 3),),
+   expand=lambda m, x: _tanh_via_exp(m.exp(2 * x)))
 op("sigmoid", 1, fwd=_sigmoid,
    rules=(lambda m, g, out, x: g * (out * (1 - out)),),
    sym=lambda s, x: 1 / (1 + s.exp(-x)),
-   py=_SIGMOID_PY, np="np.exp(-np.logaddexp(0.0, -{0}))", c=_SIGMOID_C, domain=((-4, 4),))
+   py=_SIGMOID_PY, np="np.exp(-np.logaddexp(0.0, -{0}))", c=_SIGMOID_C, domain=((-4, 4),),
+   expand=lambda m, x: 1 / (1 + m.exp(-x)))
 # relu'(0) = 0, as in PyTorch: step(0) is 0.
 op("relu", 1, fwd=lambda x: x if x > 0 else 0.0,
    rules=(lambda m, g, out, x: g * m.step(x),),
    sym=lambda s, x: s.Max(0, x),
    py="({0} if {0} > 0 else 0.0)", np="np.maximum({0}, 0.0)", c="({0} > 0.0 ? {0} : 0.0)",
-   label="ReLU", domain=((0.1, 3),))
+   label="ReLU", domain=((0.1, 3),), kink=lambda x: x)
 op("softplus", 1, fwd=_softplus,
    rules=(lambda m, g, out, x: g * m.sigmoid(x),),
    sym=lambda s, x: s.log(1 + s.exp(x)),
    py="(max({0}, 0.0) + math.log1p(math.exp(-abs({0}))))", np="np.logaddexp(0.0, {0})",
-   c="(fmax({0}, 0.0) + log1p(exp(-fabs({0}))))", domain=((-4, 4),))
+   c="(fmax({0}, 0.0) + log1p(exp(-fabs({0}))))", domain=((-4, 4),),
+   expand=lambda m, x: m.log(1 + m.exp(x)))
 op("sin", 1, fwd=math.sin,
    rules=(lambda m, g, out, x: g * m.cos(x),),
    sym=lambda s, x: s.sin(x),
@@ -196,16 +213,18 @@ op("atan", 1, fwd=math.atan,
 op("sinh", 1, fwd=math.sinh,
    rules=(lambda m, g, out, x: g * m.cosh(x),),
    sym=lambda s, x: s.sinh(x),
-   py="math.sinh({0})", np="np.sinh({0})", c="sinh({0})", domain=((-3, 3),))
+   py="math.sinh({0})", np="np.sinh({0})", c="sinh({0})", domain=((-3, 3),),
+   expand=lambda m, x: (m.exp(x) - m.exp(-x)) / 2)
 op("cosh", 1, fwd=math.cosh,
    rules=(lambda m, g, out, x: g * m.sinh(x),),
    sym=lambda s, x: s.cosh(x),
-   py="math.cosh({0})", np="np.cosh({0})", c="cosh({0})", domain=((-3, 3),))
+   py="math.cosh({0})", np="np.cosh({0})", c="cosh({0})", domain=((-3, 3),),
+   expand=lambda m, x: (m.exp(x) + m.exp(-x)) / 2)
 # abs'(0) = 0, as in PyTorch: sign(0) is 0.
 op("abs", 1, fwd=abs,
    rules=(lambda m, g, out, x: g * m.sign(x),),
    sym=lambda s, x: s.Abs(x),
-   py="abs({0})", np="np.abs({0})", c="fabs({0})", domain=((0.2, 3),))
+   py="abs({0})", np="np.abs({0})", c="fabs({0})", domain=((0.2, 3),), kink=lambda x: x)
 # max routes the whole gradient to `a` when a >= b (PyTorch's convention for ties is the
 # spec's choice); min routes it to `a` when a <= b.
 op("max", 2, fwd=lambda a, b: a if a >= b else b,
@@ -213,13 +232,13 @@ op("max", 2, fwd=lambda a, b: a if a >= b else b,
           lambda m, g, out, a, b: g * (1 - m.ge(a, b))),
    sym=lambda s, a, b: s.Max(a, b),
    py="({0} if {0} >= {1} else {1})", np="np.where({0} >= {1}, {0}, {1})",
-   c="({0} >= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)))
+   c="({0} >= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
 op("min", 2, fwd=lambda a, b: a if a <= b else b,
    rules=(lambda m, g, out, a, b: g * m.ge(b, a),
           lambda m, g, out, a, b: g * (1 - m.ge(b, a))),
    sym=lambda s, a, b: s.Min(a, b),
    py="({0} if {0} <= {1} else {1})", np="np.where({0} <= {1}, {0}, {1})",
-   c="({0} <= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)))
+   c="({0} <= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
 op("pi", 0, fwd=lambda: math.pi, rules=(),
    sym=lambda s: s.pi,
    py="math.pi", np="np.pi", c="3.141592653589793", public=False)
@@ -229,15 +248,16 @@ op("pi", 0, fwd=lambda: math.pi, rules=(),
 op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0, rules=(_zero,),
    sym=lambda s, x: s.Heaviside(x, 0),
    py="(1.0 if {0} > 0 else 0.0)", np="np.heaviside({0}, 0.0)", c="({0} > 0.0 ? 1.0 : 0.0)",
-   public=False, domain=((0.1, 3),))
+   public=False, domain=((0.1, 3),), kink=lambda x: x)
 op("sign", 1, fwd=lambda x: float((x > 0) - (x < 0)), rules=(_zero,),
    sym=lambda s, x: s.sign(x),
    py="float(({0} > 0) - ({0} < 0))", np="np.sign({0})",
-   c="(double)(({0} > 0.0) - ({0} < 0.0))", public=False, domain=((0.1, 3),))
+   c="(double)(({0} > 0.0) - ({0} < 0.0))", public=False, domain=((0.1, 3),),
+   kink=lambda x: x)
 op("ge", 2, fwd=lambda a, b: 1.0 if a >= b else 0.0, rules=(_zero, _zero),
    sym=lambda s, a, b: s.Piecewise((1, s.Ge(a, b)), (0, True)),
    py="(1.0 if {0} >= {1} else 0.0)", np="1.0 * ({0} >= {1})", c="({0} >= {1} ? 1.0 : 0.0)",
-   public=False, domain=((1, 3), (-3, 0)))
+   public=False, domain=((1, 3), (-3, 0)), kink=lambda a, b: a - b)
 op("xlogy", 2, fwd=_xlogy,
    rules=(lambda m, g, out, x, y: g * m.log(y),
           lambda m, g, out, x, y: g * x / y),

@@ -11,6 +11,7 @@ nothing recurses: 100,000 nested parentheses parse in linear time.  lark's excep
 from __future__ import annotations
 
 import dataclasses
+import functools
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ from lark import Lark, Token, v_args
 
 from . import syntax as ast
 from .errors import ExprSyntaxError, Span
+from .ir import gc_paused
 
 # Operator terminals of the grammar → registry keys.
 _BINARY = {"ADD": "add", "SUB": "sub", "MUL": "mul", "DIV": "div", "POW": "pow"}
@@ -42,6 +44,13 @@ def grammar_text() -> str:
         encoding="utf-8")
 
 
+@functools.lru_cache(maxsize=4096)
+def _exact(text: str) -> Fraction:
+    # Generated programs repeat the same literals thousands of times (0.5, 2, ...); parsing a
+    # Fraction from text costs more than the rest of the number's reduction.
+    return Fraction(text.replace("_", ""))
+
+
 def _span(tok: Token) -> Span:
     return Span(tok.line, tok.column, tok.start_pos, tok.end_pos)
 
@@ -52,7 +61,7 @@ class ToAst(lark.Transformer):
 
     def number(self, tok):        # Corresponds to `NUMBER -> number`
         text = str(tok)
-        return ast.Num(_span(tok), Fraction(text.replace("_", "")), text)
+        return ast.Num(_span(tok), _exact(text), text)
 
     def name(self, tok):          # `NAME -> name`
         return ast.Name(_span(tok), str(tok))
@@ -110,16 +119,19 @@ class _DropNewlinesInParens:
             yield tok
 
 
-_parser: Lark | None = None
+_parsers: dict[bool, Lark] = {}
 
 
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        _parser = Lark(grammar_text(), start="program", parser="lalr", lexer="contextual",
-                       transformer=ToAst(), postlex=_DropNewlinesInParens(),
-                       propagate_positions=False, maybe_placeholders=True)
-    return _parser
+def _get_parser(multiline: bool = True) -> Lark:
+    """The LALR parser; text without a newline skips the post-lexer, which then has nothing
+    to drop but would still cost a generator step per token."""
+    parser = _parsers.get(multiline)
+    if parser is None:
+        parser = _parsers[multiline] = Lark(
+            grammar_text(), start="program", parser="lalr", lexer="contextual",
+            transformer=ToAst(), postlex=_DropNewlinesInParens() if multiline else None,
+            propagate_positions=False, maybe_placeholders=True)
+    return parser
 
 
 def parse(text: str) -> ast.Program:
@@ -127,7 +139,8 @@ def parse(text: str) -> ast.Program:
     if not isinstance(text, str):
         raise TypeError(f"expected the expression as a str, got {type(text).__name__}")
     try:
-        program = _get_parser().parse(text)
+        with gc_paused():
+            program = _get_parser("\n" in text or "\r" in text).parse(text)
     except _AssignTargetError as err:
         raise ExprSyntaxError("can only assign to a name (`n = ...`) or define a function "
                               "(`f(x, y) = ...`)", err.span, text) from None

@@ -1,0 +1,123 @@
+"""The ``symbolic`` strategy: sympy's closed-form derivatives, after `sympy.cse`, as a graph.
+
+Input: a forward `Graph`.  Each node becomes a sympy expression through its op's ``sym`` (one
+loop over ``graph.order()``), ``sympy.diff`` differentiates the output by every variable, and
+``sympy.cse`` factors out common subexpressions.  Output: a `Graph` shaped like
+`autodiff.grad_graph`'s (the forward copied verbatim, then outputs ``[value, d_v...]``), with
+the derivatives rebuilt as IR nodes, so the same printers emit them.  The registry's
+derivative rules are not used: this is the independent, closed-form view of the same numbers.
+
+Non-smooth points follow exprgrad's conventions (sympy's ``Heaviside`` is printed as ``step``,
+which is 0 at 0 as PyTorch's ``relu'(0)``); ties of ``max``/``min`` may differ.
+
+>>> from exprgrad.lower import lower
+>>> from exprgrad.parse import parse
+>>> g = symbolic_graph(lower(parse("y = x*x; sin(y)")))
+>>> g.output_names
+['f', 'd_x']
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+
+from ..autodiff import copy_forward
+from ..errors import CodegenError
+from ..ir import Graph, Node
+from ..ops import OPS
+
+# sympy function class -> registry op (one argument each)
+_FUNCTIONS = {sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.sin: "sin",
+              sympy.cos: "cos", sympy.tan: "tan", sympy.asin: "asin", sympy.acos: "acos",
+              sympy.atan: "atan", sympy.sinh: "sinh", sympy.cosh: "cosh", sympy.Abs: "abs",
+              sympy.sign: "sign"}
+
+
+def to_sympy(graph: Graph) -> tuple[sympy.Expr, dict[str, sympy.Symbol]]:
+    """The output of `graph` as a sympy expression over real symbols named like the variables."""
+    symbols = {v: sympy.Symbol(f"v{i}", real=True) for i, v in enumerate(graph.variables)}
+    done: dict[int, sympy.Expr] = {}
+    for n in graph.order([graph.output]):
+        if n.op == "var":
+            done[n.index] = symbols[n.payload]
+        elif n.op == "const":
+            done[n.index] = sympy.Rational(n.payload.numerator, n.payload.denominator)
+        else:
+            done[n.index] = OPS[n.op].sym(sympy, *(done[a.index] for a in n.args))
+    return done[graph.output.index], symbols
+
+
+def symbolic_graph(graph: Graph) -> Graph:
+    """Outputs ``[value, d_v for v in graph.variables]``, derivatives from sympy after cse."""
+    out = Graph(graph.source, peephole=True)
+    mapping = copy_forward(graph, out)
+    try:
+        expr, symbols = to_sympy(graph)
+        derivatives = [sympy.diff(expr, s) for s in symbols.values()]
+        replacements, reduced = sympy.cse(derivatives)
+    except RecursionError:
+        raise CodegenError("the expression is too deeply nested for sympy; "
+                           "use the reverse strategy") from None
+    built: dict[sympy.Basic, Node] = {s: out.var(v) for v, s in symbols.items()}
+    for sym, sub in replacements:
+        built[sym] = _build(sub, out, built)
+    out.outputs = [mapping[graph.output.index]] + [_build(d, out, built) for d in reduced]
+    out.output_names = [graph.output_names[0] if graph.output_names else "f"]
+    out.output_names += [f"d_{v}" for v in symbols]
+    return out
+
+
+def _build(expr: sympy.Basic, g: Graph, built: dict) -> Node:
+    """IR nodes for a sympy expression (post-order with an explicit stack)."""
+    stack = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in built:
+            continue
+        if not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in built)
+            continue
+        built[e] = _node(e, g, [built[a] for a in e.args])
+    return built[expr]
+
+
+def _node(e: sympy.Basic, g: Graph, args: list[Node]) -> Node:
+    if e.is_Rational:
+        return g.const(Fraction(int(e.p), int(e.q)))
+    if e.is_Float:
+        return g.const(Fraction(float(e)))
+    if e is sympy.pi:
+        return g.apply("pi")
+    if e is sympy.E:
+        return g.apply("exp", g.const(1))
+    if e.is_Add:
+        return _fold(g, "add", args)
+    if e.is_Mul:
+        return _fold(g, "mul", args)
+    if e.is_Pow:
+        base, exp = args
+        if e.exp == sympy.Rational(1, 2):
+            return g.apply("sqrt", base)
+        if e.exp == -1:
+            return g.apply("div", g.const(1), base)
+        if e.exp == sympy.Rational(-1, 2):
+            return g.apply("div", g.const(1), g.apply("sqrt", base))
+        return g.apply("pow", base, exp)
+    if isinstance(e, sympy.Heaviside):
+        return g.apply("step", args[0])
+    if isinstance(e, (sympy.Max, sympy.Min)):
+        return _fold(g, "max" if isinstance(e, sympy.Max) else "min", args)
+    op = _FUNCTIONS.get(type(e))
+    if op is not None and len(args) == 1:
+        return g.apply(op, args[0])
+    raise CodegenError(f"the symbolic strategy cannot print {type(e).__name__} "
+                       f"(in {str(e)[:60]}); use the reverse strategy")
+
+
+def _fold(g: Graph, op: str, args: list[Node]) -> Node:
+    acc = args[0]
+    for a in args[1:]:
+        acc = g.apply(op, acc, a)
+    return acc

@@ -1,0 +1,113 @@
+"""Neural nets of `Value`s: micrograd's `Module`, `Neuron`, `Layer` and `MLP`.
+
+Input: layer sizes, an activation and a seed → a model whose call maps a list of numbers (or
+`Value`s) to `Value`s, and whose `parameters()` are the `Value`s a training loop updates.  The
+semantics are micrograd's: weights drawn from ``uniform(-1, 1)``, biases start at 0, every layer
+but the last applies the activation, the last layer is linear, and a layer of one neuron returns
+that neuron's `Value` rather than a list.  Two choices micrograd leaves to its global state are
+explicit here: the activation (``"relu"`` as micrograd, or ``"tanh"`` as the seeds' notebook)
+and the random source (``random.Random(seed)``, drawn in parameter order).
+
+>>> model = MLP(3, [4, 4, 1], seed=0)
+>>> len(model.parameters())
+41
+>>> model
+MLP of [Layer of [ReLUNeuron(3), ReLUNeuron(3), ReLUNeuron(3), ReLUNeuron(3)],
+        Layer of [ReLUNeuron(4), ReLUNeuron(4), ReLUNeuron(4), ReLUNeuron(4)],
+        Layer of [LinearNeuron(4)]]
+>>> round(model([2.0, 3.0, -1.0]).data, 6)
+4.764698
+"""
+from __future__ import annotations
+
+import random
+from typing import Sequence
+
+from .engine import Value
+
+#: activation name → (Value method, the word `__repr__` puts before "Neuron")
+ACTIVATIONS = {"relu": ("relu", "ReLU"), "tanh": ("tanh", "Tanh")}
+
+
+class Module:
+    """Anything with parameters: `zero_grad()` resets their gradients before a backward pass."""
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def parameters(self) -> list[Value]:
+        return []
+
+
+class Neuron(Module):
+    """``act(w · x + b)``: `nin` weights from ``uniform(-1, 1)``, bias 0; linear if not nonlin."""
+
+    def __init__(self, nin: int, nonlin: bool = True, activation: str = "relu",
+                 rng: random.Random | None = None):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; "
+                             f"choose one of {', '.join(ACTIVATIONS)}")
+        rng = rng if rng is not None else random.Random()
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0)
+        self.nonlin = nonlin
+        self.activation = activation
+
+    def __call__(self, x: Sequence) -> Value:
+        # Start the sum at the bias, as micrograd does, so the graph holds no lifted 0.
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return getattr(act, ACTIVATIONS[self.activation][0])() if self.nonlin else act
+
+    def parameters(self) -> list[Value]:
+        return self.w + [self.b]
+
+    def __repr__(self) -> str:
+        kind = ACTIVATIONS[self.activation][1] if self.nonlin else "Linear"
+        return f"{kind}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """`nout` neurons reading the same inputs; one neuron's output is returned unwrapped."""
+
+    def __init__(self, nin: int, nout: int, **kwargs):
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def __call__(self, x: Sequence):
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """Layers of sizes `nouts` after `nin` inputs; the activation on all but the last layer.
+
+    ``seed`` seeds a private ``random.Random`` (``None``: fresh entropy); pass ``rng`` to share
+    one generator between models.  Parameters are drawn layer by layer, neuron by neuron,
+    weights in input order, in the order `parameters()` lists them.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 seed: int | None = None, rng: random.Random | None = None):
+        rng = rng if rng is not None else random.Random(seed)
+        sz = [nin] + list(nouts)
+        self.layers = [Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1,
+                             activation=activation, rng=rng)
+                       for i in range(len(nouts))]
+
+    def __call__(self, x: Sequence):
+        for layer in self.layers:
+            # A one-neuron layer returns its Value unwrapped; the next layer reads a list.
+            x = layer(x if isinstance(x, (list, tuple)) else [x])
+        return x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

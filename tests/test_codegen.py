@@ -1,0 +1,487 @@
+"""Generated code, run for real: emitted Python (fresh namespace, builtins only), NumPy (arrays,
+broadcasting, scalars) and C (cc + ctypes) against the Value DAG, sympy and the CLI."""
+from __future__ import annotations
+
+import builtins
+import ctypes
+import math
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import exprgrad as eg
+from exprgrad import codegen
+from exprgrad.autodiff import grad_graph, op_count
+from exprgrad.engine import Value
+from exprgrad.ir import Graph
+from exprgrad.ops import FUNCTIONS, OPS
+from exprgrad.trace import trace
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SEED = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
+NEURON = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
+
+
+def _function_cases():
+    """Every function of the language, each on points inside its smooth domain."""
+    cases = []
+    for fname, (op, arities) in sorted(FUNCTIONS.items()):
+        for arity in arities:
+            args = ["x", "y"][:arity]
+            text = f"{fname}({', '.join(args)})"
+            domain = OPS[op].domain or ((-2, 2),) * arity
+            if fname == "log" and arity == 2:
+                domain = ((0.1, 5), (1.5, 5))
+            cases.append((text, domain, args))
+    return cases
+
+
+# (text, {variable: (lo, hi)}) — seeds' examples, user functions, named intermediates
+CORPUS = [
+    (NEURON, {}),
+    ("tanh(x1*w1 + x2*w2 + b)", {}),
+    ("n = x1*w1 + x2*w2 + b; e = exp(2*n); o = (e - 1)/(e + 1)", {}),
+    ("e = a*b; d = e + c; L = d*f", {}),
+    ("b = a + a", {}),
+    ("d = a*b; e = a + b; f = d*e", {}),
+    ("3*x^2 - 4*x + 5", {}),
+    ("(yout1 - 1)^2 + (yout2 + 1)^2", {}),
+    ("sig(z) = 1/(1 + exp(-z)); sig(w*x + b)", {}),
+    ("sq(t) = t*t; h(u, v) = sq(u) - sq(v); h(x + y, x - y)", {}),
+    ("a = x*y; b = a + sin(a); c = b*b/a", {"x": (0.5, 2), "y": (0.5, 2)}),
+    ("y = x*x; z = y*y; w = z*y + x^-2 - 2^-x + -x^2", {"x": (0.5, 2)}),
+    ("p = relu(x - y) + softplus(x*y) + max(x, y)*min(x, y) + abs(x - 3)", {}),
+    ("t = pi*x; s = sin(t)*cos(t) + sinh(x)/cosh(y) + atan(x/y)", {"y": (0.5, 2)}),
+    ("q = pow(x, y) + x^0.5 + log(x, 2) + ln(y) + sqrt(x*y)", {"x": (0.5, 3), "y": (0.5, 3)}),
+    ("k = 2; m = k*x; m*m*0 + 1e-3*x + 1_000", {}),
+    ("7", {}),
+    ("pi", {}),
+    ("x", {}),
+] + [(text, dict(zip(args, dom))) for text, dom, args in _function_cases()]
+
+
+def _points(text: str, domains: dict, count: int = 3, seed: int = 0) -> list[dict]:
+    f = eg.compile(text)
+    rng = random.Random(f"{seed}:{text}")
+    pts = [{v: rng.uniform(*domains.get(v, (-2, 2))) for v in f.variables} for _ in range(count)]
+    if text in (NEURON, "tanh(x1*w1 + x2*w2 + b)"):
+        pts.append(dict(SEED))
+    return pts
+
+
+def _dag(f: eg.Function, point: dict) -> tuple[float, list[float]]:
+    """The Value DAG's value and gradient: the reference every backend must match."""
+    value, grads = f._grad_dag({k: float(v) for k, v in point.items()})
+    return value, [grads[v] for v in f.variables]
+
+
+def close(a, b, rel=1e-12):
+    return math.isclose(a, b, rel_tol=rel, abs_tol=rel) or (math.isnan(a) and math.isnan(b))
+
+
+# ---- python ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,domains", CORPUS, ids=[c[0][:40] for c in CORPUS])
+def test_python_matches_value_dag_bitwise(text, domains):
+    f = eg.compile(text)
+    py_f, py_grad = codegen.load_python(codegen.emit(f.ir, "python"))
+    for pt in _points(text, domains):
+        xs = [pt[v] for v in f.variables]
+        value, grads = py_grad(*xs)
+        assert (value, list(grads)) == _dag(f, pt)      # same rules, same order: same floats
+        assert py_f(*xs) == value
+        fast_value, fast = f.grad(**pt)
+        assert (fast_value, [fast[v] for v in f.variables]) == (value, list(grads))
+
+
+def test_seed_neuron_numbers_and_order():
+    f = eg.compile(NEURON)
+    _, grad_f = codegen.load_python(f.to_source("python"))
+    value, grads = grad_f(*(SEED[v] for v in f.variables))
+    assert f.variables == ("b", "w1", "w2", "x1", "x2")
+    assert round(value, 4) == 0.7071
+    assert [round(g, 12) for g in grads] == [0.5, 1.0, 0.0, -1.5, 0.5]
+
+
+def test_loaded_namespace_holds_only_builtins_and_the_functions():
+    src = eg.compile(NEURON).to_source("python")
+    namespace_before = set(dir(builtins))
+    f, grad_f = codegen.load_python(src)
+    assert set(f.__globals__) == {"__builtins__", "math", "f", "grad_f"}
+    assert set(dir(builtins)) == namespace_before
+
+
+def test_tracebacks_show_generated_lines():
+    f, _ = codegen.load_python(eg.compile("y = log(x)").to_source("python"))
+    import traceback
+    try:
+        f(-1.0)
+    except ValueError:
+        text = traceback.format_exc()
+    assert "y = math.log(x)" in text
+
+
+def test_golden_seed_neuron():
+    expected = (GOLDEN / "neuron_python.py").read_text(encoding="utf-8")
+    got = eg.compile(NEURON).to_source("python").replace(eg.__version__, "{version}")
+    assert got == expected
+
+
+# ---- numpy ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,domains", CORPUS, ids=[c[0][:40] for c in CORPUS])
+def test_numpy_matches_on_arrays_broadcasting_and_scalars(text, domains):
+    f = eg.compile(text)
+    np_f, np_grad = codegen.load_python(codegen.emit(f.ir, "numpy"))
+    rng = np.random.default_rng(len(text))
+    names = f.variables
+
+    def sample(shape):
+        return {v: rng.uniform(*domains.get(v, (-2, 2)), size=shape) for v in names}
+
+    shapes = [{v: (1000,) for v in names}]
+    if len(names) >= 2:   # (3,1) against (1,4), the rest scalars
+        shapes.append({v: [(3, 1), (1, 4)][i] if i < 2 else () for i, v in enumerate(names)})
+    shapes.append({v: () for v in names})
+    for shape in shapes:
+        arrays = {v: rng.uniform(*domains.get(v, (-2, 2)), size=shape[v]) for v in names}
+        value, grads = np_grad(*(arrays[v] for v in names))
+        assert np.allclose(np_f(*(arrays[v] for v in names)), value, rtol=1e-15, atol=0)
+        full = np.broadcast_shapes(*(np.shape(a) for a in arrays.values())) if names else ()
+        flat = {v: np.broadcast_to(a, full).ravel() for v, a in arrays.items()}
+        value = np.broadcast_to(value, full).ravel()
+        grads = [np.broadcast_to(g, full).ravel() for g in grads]
+        for i in range(int(np.prod(full))):
+            ref_value, ref_grads = _dag(f, {v: flat[v][i] for v in names})
+            assert close(float(value[i]), ref_value)
+            assert all(close(float(g[i]), r) for g, r in zip(grads, ref_grads))
+    if names:   # plain Python floats work too
+        value, _ = np_grad(*(0.5 for _ in names))
+
+
+def test_numpy_follows_ieee_instead_of_raising():
+    _, grad_f = codegen.load_python(eg.compile("x^y + 1/x").to_source("numpy"))
+    with np.errstate(all="ignore"):
+        value, _ = grad_f(-8.0, 1 / 3)
+        assert math.isnan(value)          # Python's ** would have returned a complex number
+        value, _ = grad_f(0.0, 2.0)
+        assert value == math.inf
+
+
+# ---- C --------------------------------------------------------------------------------------
+
+CC = shutil.which("cc") or shutil.which("gcc")
+needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler (CI has one)")
+C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC"]
+
+
+def compile_c(sources: list[str], tmp_path: Path) -> ctypes.CDLL:
+    path = tmp_path / "gen.c"
+    path.write_text("\n".join(sources), encoding="utf-8")
+    lib = tmp_path / "libgen.so"
+    result = subprocess.run([CC, *C_FLAGS, str(path), "-o", str(lib), "-lm"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return ctypes.CDLL(str(lib))
+
+
+def call_c(lib, name: str, xs: list[float]) -> tuple[float, list[float]]:
+    fn = getattr(lib, f"grad_{name}")
+    fn.restype = ctypes.c_double
+    fn.argtypes = [ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)]
+    ins = (ctypes.c_double * max(1, len(xs)))(*xs)
+    outs = (ctypes.c_double * max(1, len(xs)))()
+    value = fn(ins, outs)
+    plain = getattr(lib, name)
+    plain.restype = ctypes.c_double
+    plain.argtypes = [ctypes.POINTER(ctypes.c_double)]
+    assert plain(ins) == value
+    return value, list(outs)[:len(xs)]
+
+
+@needs_cc
+def test_c_corpus_compiles_warning_free_and_matches(tmp_path):
+    functions = [eg.compile(text) for text, _ in CORPUS]
+    lib = compile_c([codegen.emit(f.ir, "c", name=f"f{i}") for i, f in enumerate(functions)],
+                    tmp_path)
+    for i, ((text, domains), f) in enumerate(zip(CORPUS, functions)):
+        for pt in _points(text, domains):
+            value, grads = call_c(lib, f"f{i}", [pt[v] for v in f.variables])
+            ref_value, ref_grads = _dag(f, pt)
+            assert close(value, ref_value), text
+            assert all(close(g, r) for g, r in zip(grads, ref_grads)), text
+
+
+# ---- names ----------------------------------------------------------------------------------
+
+HOSTILE = ("lambda*def + float*math - np/(2 + int*int) + double^2 + return*main + __builtins__"
+           " + _*t0 + d_x*x + θ*in + grad_out*NAN + f*grad_f + None*True + print*exec"
+           " + ﬁ - fi + u03b8 + value + import")
+HOSTILE_PROGRAM = f"t1 = {HOSTILE}; d_t1 = t1*t1; lambda_ = sin(d_t1)"
+
+
+def _hostile_point(f):
+    return {v: 0.1 + 0.05 * i for i, v in enumerate(f.variables)}
+
+
+@pytest.mark.parametrize("target", ["python", "numpy"])
+def test_hostile_names_python_and_numpy(target):
+    f = eg.compile(HOSTILE_PROGRAM)
+    src = f.to_source(target)
+    assert "renamed (source name -> name here):" in src
+    before = (dict(vars(builtins)), set(sys.modules))
+    ff, grad_ff = codegen.load_python(src)
+    pt = _hostile_point(f)
+    value, grads = grad_ff(*(pt[v] for v in f.variables))
+    assert after_is_unchanged(before)
+    ref_value, ref_grads = _dag(f, pt)
+    assert close(float(value), ref_value)
+    assert all(close(float(g), r) for g, r in zip(grads, ref_grads))
+    assert float(ff(*(pt[v] for v in f.variables))) == float(value)
+
+
+def after_is_unchanged(before) -> bool:
+    return dict(vars(builtins)) == before[0] and set(sys.modules) <= before[1] | {"numpy"}
+
+
+@needs_cc
+def test_hostile_names_c(tmp_path):
+    f = eg.compile(HOSTILE_PROGRAM)
+    src = f.to_source("c")
+    assert "θ -> u03b8_" in src and "NAN -> NAN_" in src
+    lib = compile_c([src], tmp_path)
+    pt = _hostile_point(f)
+    value, grads = call_c(lib, "f", [pt[v] for v in f.variables])
+    ref_value, ref_grads = _dag(f, pt)
+    assert close(value, ref_value) and all(close(g, r) for g, r in zip(grads, ref_grads))
+
+
+@needs_cc
+def test_traced_names_that_are_not_identifiers_anywhere(tmp_path):
+    names = ["os.system('echo pwned')", "a b", "1x", "x\n*/ y", "__import__", ""]
+    values = {n: Value(0.3 + 0.1 * i) for i, n in enumerate(names)}
+    root = sum((v * (i + 1) for i, v in enumerate(values.values())), Value(0.0)).tanh()
+    g = trace(root, values)
+    f, grad_f = codegen.load_python(codegen.emit(g, "python"))
+    xs = [values[n].data for n in g.variables]
+    root.backward()
+    value, grads = grad_f(*xs)
+    assert value == root.data and list(grads) == [values[n].grad for n in g.variables]
+    lib = compile_c([codegen.emit(g, "c")], tmp_path)
+    assert close(call_c(lib, "f", xs)[0], root.data)
+
+
+@needs_cc
+def test_source_comment_cannot_break_out(tmp_path):
+    text = "(x # */ evil() /* \r\n+ y # \\\n# \x0b\u2028 ??/\n)"
+    f = eg.compile(text)
+    for target in ("python", "numpy"):
+        _, grad_f = codegen.load_python(f.to_source(target))
+        assert grad_f(1.0, 2.0)[0] == 3.0
+    lib = compile_c([f.to_source("c")], tmp_path)
+    assert call_c(lib, "f", [1.0, 2.0]) == (3.0, [1.0, 1.0])
+
+
+def test_bad_target_name_and_strategy():
+    f = eg.compile("x")
+    with pytest.raises(eg.CodegenError):
+        f.to_source("fortran")
+    with pytest.raises(eg.CodegenError):
+        f.to_source("python", name="lambda")
+    with pytest.raises(eg.CodegenError):
+        f.to_source("python", strategy="magic")
+
+
+# ---- strategies, cost, size -----------------------------------------------------------------
+
+SMOOTH = [(t, d) for t, d in CORPUS if not any(k in t for k in ("relu", "abs", "max", "min"))]
+
+
+@pytest.mark.parametrize("text,domains", SMOOTH, ids=[c[0][:40] for c in SMOOTH])
+def test_symbolic_strategy_gives_the_same_numbers(text, domains):
+    f = eg.compile(text)
+    _, rev = codegen.load_python(f.to_source("python"))
+    _, sym = codegen.load_python(f.to_source("python", strategy="symbolic"))
+    for pt in _points(text, domains):
+        xs = [pt[v] for v in f.variables]
+        (v1, g1), (v2, g2) = rev(*xs), sym(*xs)
+        assert v1 == v2
+        assert all(close(a, b, 1e-11) for a, b in zip(g1, g2)), (g1, g2)
+
+
+def _rule_cost(op: str) -> int:
+    """Adjoint ops the registry's rules spend on one application of `op` (measured)."""
+    args = ", ".join("xyz"[:OPS[op].arity])
+    g = grad_graph(eg.compile(f"{op}({args})" if OPS[op].public else
+                              {"add": "x + y", "sub": "x - y", "mul": "x*y", "div": "x/y",
+                               "neg": "-x"}[op]).ir)
+    return op_count(g) - op_count(g, g.outputs[:1])
+
+
+COSTLY = {op for op in OPS if OPS[op].arity and op not in ("step", "sign", "ge", "xlogy")
+          and _rule_cost(op) > 2}
+
+
+def test_costly_rules_are_the_known_ones():
+    # pow: b-1, pow, *, xlogy; div: /, -, /; asin, acos: *, -, sqrt, /; atan: *, +, /.
+    assert COSTLY == {"pow", "div", "asin", "acos", "atan"}
+
+
+def check_cost(f: eg.Function, bound: int = 3) -> None:
+    """The cheap-gradient bound: gradient program ≤ 3× the forward's ops, or ≤ 5× when the
+    expression uses an op whose rules alone cost more than 2 ops (see COSTLY)."""
+    g = grad_graph(f.ir)
+    forward, total = op_count(g, g.outputs[:1]), op_count(g)
+    costly = any(n.op in COSTLY for n in f.ir.order())
+    assert total <= (5 if costly else bound) * max(forward, 1), (total, forward)
+
+
+@pytest.mark.parametrize("text,domains", CORPUS, ids=[c[0][:40] for c in CORPUS])
+def test_gradient_costs_at_most_three_forwards(text, domains):
+    check_cost(eg.compile(text))
+
+
+def test_deep_chains_emit_and_compile():
+    depth = 100_000      # built directly (the parser's own 100k test lives elsewhere)
+    graph = Graph("(...(x + 1) + 1 ...) + 1")
+    node = graph.var("x")
+    for _ in range(depth):
+        node = node + 1
+    graph.outputs, graph.output_names = [node], ["f"]
+    _, grad_f = codegen.load_python(codegen.emit(graph, "python"))
+    value, (d,) = grad_f(0.5)
+    assert value == depth + 0.5 and d == 1.0
+    g = eg.compile("sin(" * 5000 + "x" + ")" * 5000)
+    _, grad_f = codegen.load_python(g.to_source("python"))
+    value, grads = grad_f(0.5)
+    assert (value, list(grads)) == _dag(g, {"x": 0.5})
+
+
+# ---- random programs (hypothesis) -----------------------------------------------------------
+
+_UNARY = ["sin({})", "cos({})", "tanh({})", "exp({}/4)", "log(1 + {}^2)", "sqrt(2 + {}*{})",
+          "sigmoid({})", "softplus({})", "atan({})", "asin(tanh({})/2)", "relu({})", "abs({})"]
+_BINARY = ["{} + {}", "{} - {}", "{}*{}", "{}/(1 + {}^2)", "max({}, {})", "pow(1 + {}^2, {}/3)"]
+
+
+@st.composite
+def programs(draw, max_steps=6):
+    """Straight-line exprgrad programs over x, y, z: named intermediates, sharing, every
+    kind of op, written so that every point of [-2, 2]^3 is inside every op's domain."""
+    pool = ["x", "y", "z"]
+    lines = []
+    for i in range(draw(st.integers(1, max_steps))):
+        if draw(st.booleans()):
+            a = draw(st.sampled_from(pool))
+            expr = draw(st.sampled_from(_UNARY)).replace("{}", a)
+        else:
+            a, b = draw(st.sampled_from(pool)), draw(st.sampled_from(pool))
+            tmpl = draw(st.sampled_from(_BINARY))
+            expr = tmpl.replace("{}", f"({a})", 1).replace("{}", f"({b})")
+        lines.append(f"v{i} = {expr}")
+        pool.append(f"v{i}")
+    return "; ".join(lines)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.lists(st.floats(-2, 2), min_size=3, max_size=3))
+def test_random_programs_python_bitwise_and_numpy(text, xyz):
+    f = eg.compile(text)
+    check_cost(f, bound=5)    # tiny programs such as max(x, x) pay one accumulation on top
+    pt = {v: x for v, x in zip("xyz", xyz) if v in f.variables}
+    ref = _dag(f, pt)
+    xs = [pt[v] for v in f.variables]
+    _, grad_py = codegen.load_python(f.to_source("python"))
+    value, grads = grad_py(*xs)
+    assert (value, list(grads)) == ref
+    _, grad_np = codegen.load_python(f.to_source("numpy"))
+    value, grads = grad_np(*(np.full(4, x) for x in xs))
+    assert close(float(value[0]) if np.ndim(value) else float(value), ref[0])
+    for g, r in zip(grads, ref[1]):
+        assert close(float(np.ravel(g)[0]), r, 1e-11)
+
+
+@needs_cc
+def test_random_programs_c(tmp_path):
+    rng = random.Random(4)
+    texts = _seeded_programs(rng, 25)
+    functions = [eg.compile(t) for t in texts]
+    lib = compile_c([f.to_source("c", name=f"p{i}") for i, f in enumerate(functions)], tmp_path)
+    for i, f in enumerate(functions):
+        pt = {v: rng.uniform(-2, 2) for v in f.variables}
+        value, grads = call_c(lib, f"p{i}", [pt[v] for v in f.variables])
+        ref_value, ref_grads = _dag(f, pt)
+        assert close(value, ref_value) and all(close(g, r, 1e-11) for g, r in
+                                               zip(grads, ref_grads)), texts[i]
+
+
+def _seeded_programs(rng: random.Random, count: int) -> list[str]:
+    """The same shape of programs as `programs()`, drawn from a seeded RNG (one cc run)."""
+    out = []
+    for _ in range(count):
+        pool, lines = ["x", "y", "z"], []
+        for i in range(rng.randint(2, 8)):
+            if rng.random() < 0.5:
+                expr = rng.choice(_UNARY).replace("{}", rng.choice(pool))
+            else:
+                tmpl = rng.choice(_BINARY)
+                expr = tmpl.replace("{}", f"({rng.choice(pool)})", 1).replace(
+                    "{}", f"({rng.choice(pool)})")
+            lines.append(f"v{i} = {expr}")
+            pool.append(f"v{i}")
+        out.append("; ".join(lines))
+    return out
+
+
+# ---- the "done when" flow -------------------------------------------------------------------
+
+def _cli(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "exprgrad", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def test_done_when_python_without_exprgrad(tmp_path):
+    r = _cli(NEURON, "--emit", "python", "-o", "neuron_grad.py", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    script = ("import sys; sys.path.insert(0, '.')\n"
+              "try:\n    import exprgrad\nexcept ImportError:\n    pass\n"
+              "else:\n    raise SystemExit('exprgrad is importable')\n"
+              "import neuron_grad\n"
+              "v, g = neuron_grad.grad_f(b=6.8813735870195432, w1=-3.0, w2=1.0, x1=2.0, x2=0.0)\n"
+              "print(repr(v)); print(' '.join(repr(round(x, 12)) for x in g))\n")
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", script], cwd=tmp_path,
+                         capture_output=True, text=True, env={})
+    assert out.returncode == 0, out.stderr
+    value, grads = out.stdout.split("\n")[:2]
+    assert value.startswith("0.7071")
+    assert grads.split() == ["0.5", "1.0", "0.0", "-1.5", "0.5"]   # b, w1, w2, x1, x2
+
+
+@needs_cc
+def test_done_when_c_through_ctypes(tmp_path):
+    r = _cli(NEURON, "--emit", "c", "-o", "neuron_grad.c", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lib = compile_c([(tmp_path / "neuron_grad.c").read_text(encoding="utf-8")], tmp_path)
+    value, grads = call_c(lib, "f", [SEED[v] for v in ("b", "w1", "w2", "x1", "x2")])
+    assert round(value, 4) == 0.7071
+    assert [round(g, 12) for g in grads] == [0.5, 1.0, 0.0, -1.5, 0.5]
+
+
+def test_cli_emit_to_stdout_and_errors(tmp_path):
+    r = _cli("x*y", "--emit", "numpy", cwd=tmp_path)
+    assert r.returncode == 0 and "import numpy as np" in r.stdout
+    r = _cli("x*y", "-o", "out.py", cwd=tmp_path)
+    assert r.returncode == 2 and "go with --emit" in r.stderr
+    r = _cli("x*y", "--emit", "c", "-o", str(tmp_path / "missing" / "x.c"), cwd=tmp_path)
+    assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr

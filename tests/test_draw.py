@@ -1,0 +1,325 @@
+"""Pictures: real SVG from Graphviz's `dot`, checked against independently computed numbers."""
+import math
+import os
+import subprocess
+import sys
+import warnings
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import exprgrad as eg
+from exprgrad.autodiff import grad_graph
+from exprgrad.draw import (LIMIT, RenderError, TruncatedDrawingWarning, draw_dot, mimebundle,
+                           pipe, render)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
+NEURON = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def neuron_float(x1, x2, w1, w2, b):
+    """The seed neuron in plain floats: every intermediate, for the reference numbers."""
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    s = x1w1 + x2w2
+    n = s + b
+    return {"x1*w1": x1w1, "x2*w2": x2w2, "x1*w1 + x2*w2": s, "n": n, "o": math.tanh(n)}
+
+
+def fd_grads(point, h=1e-6):
+    """d o / d (every leaf and intermediate) by central differences, independently of exprgrad.
+    Intermediates are perturbed by adding h to them inside the float computation."""
+    def o_with(bump):
+        x1, x2, w1, w2, b = (point[k] + bump.get(k, 0.0) for k in ("x1", "x2", "w1", "w2", "b"))
+        x1w1 = x1 * w1 + bump.get("x1*w1", 0.0)
+        x2w2 = x2 * w2 + bump.get("x2*w2", 0.0)
+        s = x1w1 + x2w2 + bump.get("x1*w1 + x2*w2", 0.0)
+        n = s + b + bump.get("n", 0.0)
+        return math.tanh(n) + bump.get("o", 0.0)
+    names = ["x1", "x2", "w1", "w2", "b", "x1*w1", "x2*w2", "x1*w1 + x2*w2", "n", "o"]
+    return {k: (o_with({k: h}) - o_with({k: -h})) / (2 * h) for k in names}
+
+
+def seed_neuron_values():
+    v = {k: eg.Value(x, label=k) for k, x in SEED.items()}
+    x1w1 = v["x1"] * v["w1"]; x1w1.label = "x1*w1"
+    x2w2 = v["x2"] * v["w2"]; x2w2.label = "x2*w2"
+    s = x1w1 + x2w2; s.label = "x1*w1 + x2*w2"
+    n = s + v["b"]; n.label = "n"
+    o = n.tanh(); o.label = "o"
+    o.backward()
+    return o
+
+
+def svg_parts(svg: bytes):
+    """(record texts by node title, op-node titles, number of edges) of a Graphviz SVG."""
+    tree = ET.fromstring(svg)
+    nodes, ops, edges = {}, [], 0
+    for g in tree.iter(f"{SVG}g"):
+        title = g.findtext(f"{SVG}title")
+        if g.get("class") == "node":
+            texts = [(t.text or "").strip() for t in g.iter(f"{SVG}text")]
+            if title.endswith("op"):
+                ops.append(title)
+            else:
+                nodes[title] = texts
+        elif g.get("class") == "edge":
+            edges += 1
+    return nodes, ops, edges
+
+
+def fmt(x):
+    return f"{x:.4f}"
+
+
+def test_seed_neuron_svg_shows_every_label_data_and_grad():
+    svg = pipe(draw_dot(seed_neuron_values()), "svg")
+    nodes, ops, edges = svg_parts(svg)
+    data = {**SEED, **neuron_float(**SEED)}
+    grads = fd_grads(SEED)
+    shown = {texts[0]: texts[1:] for texts in nodes.values()}
+    assert set(shown) == set(data)
+    for label, texts in shown.items():
+        assert texts == [f"data {fmt(data[label])}", f"grad {fmt(grads[label])}"], label
+    assert len(ops) == 5                       # *, *, +, +, tanh
+    assert edges == 5 + 9                      # op → result, and one per argument
+
+
+def test_cli_done_when_command_writes_the_neuron_svg(tmp_path):
+    out = tmp_path / "neuron.svg"
+    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--dot", str(out))
+    assert res.returncode == 0, res.stderr
+    nodes, ops, edges = svg_parts(out.read_bytes())
+    shown = {texts[0]: texts[1:] for texts in nodes.values() if texts[0]}
+    data, grads = {**SEED, **neuron_float(**SEED)}, fd_grads(SEED)
+    for label in ("o", "n", "x1", "x2", "w1", "w2", "b"):
+        assert shown[label] == [f"data {fmt(data[label])}", f"grad {fmt(grads[label])}"]
+    assert len(nodes) == 10 and len(ops) == 5 and edges == 14
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "exprgrad", *args], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=ROOT)
+
+
+def test_dot_source_is_deterministic_across_processes(tmp_path):
+    sources = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"n{seed}.dot"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--dot",
+                      str(out), env=env)
+        assert res.returncode == 0, res.stderr
+        sources.append(out.read_bytes())
+    assert sources[0] == sources[1]
+    assert b"shape=record" in sources[0]
+    # Built twice in one process, too: names are positions, never id().
+    assert draw_dot(seed_neuron_values()).source == draw_dot(seed_neuron_values()).source
+
+
+def test_without_graphviz_dot_still_works_and_other_formats_say_how_to_install(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path)}       # a PATH with no `dot` on it
+    res = run_cli("x*y", "--dot", str(tmp_path / "p.svg"), env=env)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    assert "apt-get install graphviz" in res.stderr and "brew install graphviz" in res.stderr
+    assert not (tmp_path / "p.svg").exists()
+    res = run_cli("x*y", "--at", "x=2", "y=3", "--dot", str(tmp_path / "p.dot"), env=env)
+    assert res.returncode == 0, res.stderr
+    assert "data 6.0000" in (tmp_path / "p.dot").read_text()
+
+
+def test_library_without_graphviz_raises_render_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RenderError, match="apt-get install graphviz"):
+        render(seed_neuron_values(), tmp_path / "n.png")
+    render(seed_neuron_values(), tmp_path / "n.dot")
+    assert "grad -1.5000" in (tmp_path / "n.dot").read_text()
+    bundle = mimebundle(seed_neuron_values())          # notebooks fall back to text
+    assert "image/svg+xml" not in bundle and "Value(data=" in bundle["text/plain"]
+
+
+@pytest.mark.parametrize("ext", [".svg", ".png", ".pdf", ".dot"])
+def test_render_by_extension(tmp_path, ext):
+    path = render(draw_dot(seed_neuron_values()), tmp_path / f"n{ext}")
+    head = path.read_bytes()[:8]
+    assert head.startswith({".svg": b"<?xml", ".png": b"\x89PNG", ".pdf": b"%PDF",
+                            ".dot": b"digraph"}[ext])
+
+
+def test_unknown_extension_is_a_clear_cli_error(tmp_path):
+    res = run_cli("x*y", "--dot", str(tmp_path / "p.jpg"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert ".svg" in res.stderr and ".dot" in res.stderr
+
+
+def test_a_plus_a_draws_both_uses_and_accumulates():
+    a = eg.Value(3.0, label="a")
+    b = a + a; b.label = "b"
+    b.backward()
+    nodes, ops, edges = svg_parts(pipe(draw_dot(b), "svg"))
+    shown = {t[0]: t[1:] for t in nodes.values()}
+    h = 1e-6
+    assert shown["a"] == ["data 3.0000", f"grad {fmt(((3 + h) * 2 - (3 - h) * 2) / (2 * h))}"]
+    assert len(ops) == 1 and edges == 3          # a → + twice: one edge per argument
+
+
+def test_diamond_grads_match_finite_differences():
+    def f(a, b):
+        return (a * b) * (a + b)
+    a, b = eg.Value(-2.0, label="a"), eg.Value(3.0, label="b")
+    d = a * b; d.label = "d"
+    e = a + b; e.label = "e"
+    out = d * e; out.label = "f"
+    out.backward()
+    shown = {t[0]: t[1:] for t in svg_parts(pipe(draw_dot(out), "svg"))[0].values()}
+    h = 1e-6
+    assert shown["a"][1] == f"grad {fmt((f(-2 + h, 3) - f(-2 - h, 3)) / (2 * h))}"
+    assert shown["b"][1] == f"grad {fmt((f(-2, 3 + h) - f(-2, 3 - h)) / (2 * h))}"
+    assert shown["f"] == ["data -6.0000", "grad 1.0000"]
+
+
+def test_exp_expanded_tanh_picture_has_the_same_leaf_grads():
+    f = eg.compile("n = x1*w1 + x2*w2 + b; e = exp(2*n); o = (e - 1)/(e + 1)")
+    nodes, ops, edges = svg_parts(pipe(draw_dot(f, at=SEED), "svg"))
+    shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
+    grads = fd_grads(SEED)
+    for leaf in SEED:
+        assert shown[leaf][1] == f"grad {fmt(grads[leaf])}"
+    assert shown["o"][0] == f"data {fmt(math.tanh(neuron_float(**SEED)['n']))}"
+    assert "e" in shown and len(ops) == 9       # 2×*, 2×+, 2*n, exp, e-1, e+1, /
+
+
+def test_structure_only_without_a_point():
+    f = eg.compile("n = x*w + 2; o = tanh(n)")
+    source = draw_dot(f).source
+    assert "data" not in source and "grad" not in source
+    nodes, ops, edges = svg_parts(pipe(draw_dot(f), "svg"))
+    labels = sorted(t[0] for t in nodes.values())
+    assert labels == sorted(["x", "w", "", "2", "n", "o"])
+    assert len(ops) == 3 and edges == 3 + 5
+
+
+def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path):
+    f = eg.compile(NEURON)
+    g = grad_graph(f.ir)
+    drawing = draw_dot(g, at=SEED)
+    nodes, ops, edges = svg_parts(pipe(drawing, "svg"))
+    shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
+    grads = fd_grads(SEED)
+    for leaf in SEED:
+        assert shown[f"d_{leaf}"] == [f"data {fmt(grads[leaf])}"]
+    red = [line for line in drawing.source.splitlines() if "#c0392b" in line]
+    black = [line for line in drawing.source.splitlines()
+             if "shape=record" in line and "#c0392b" not in line]
+    assert red and black
+    assert all("d_" not in line for line in black)
+    out = tmp_path / "g.svg"
+    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()),
+                  "--dot-grad", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "d_x1" in out.read_text() and "#c0392b" in out.read_text()
+
+
+def test_odd_labels_are_escaped_and_render():
+    a = eg.Value(1.0, label='a{b}|<c> "q" \\ x')
+    out = a * 2; out.label = "out\nnext"
+    out.backward()
+    nodes, _, _ = svg_parts(pipe(draw_dot(out), "svg"))
+    texts = [t[0] for t in nodes.values()]
+    assert 'a{b}|<c> "q" \\ x' in texts and "out next" in texts
+
+
+def test_five_thousand_values_render_with_the_simple_layout():
+    n = 1250
+    f = eg.compile(" + ".join(f"x{i}*w{i}" for i in range(n)))
+    drawing = draw_dot(f)
+    assert drawing.exprgrad_info.values == 4 * n - 1
+    assert drawing.exprgrad_info.layout == "pinned" and not drawing.exprgrad_info.collapsed
+    nodes, ops, edges = svg_parts(pipe(drawing, "svg", timeout=120))
+    assert len(nodes) == 4 * n - 1 and len(ops) == 2 * n - 1
+
+
+def test_huge_chain_does_not_recurse_and_collapses_with_a_warning():
+    x = eg.Value(0.5, label="x")
+    y = x
+    for _ in range(100_000):
+        y = y.tanh()
+    y.label = "y"
+    with pytest.warns(TruncatedDrawingWarning, match="100,001 values"):
+        drawing = draw_dot(y)
+    info = drawing.exprgrad_info
+    assert (info.values, info.drawn, info.collapsed) == (100_001, LIMIT, 100_001 - LIMIT)
+    assert "more values" in drawing.source and '"{ y | data' in drawing.source
+
+
+def test_collapsed_drawing_renders():
+    x = eg.Value(0.5, label="x")
+    y = x
+    for _ in range(300):
+        y = y.tanh()
+    with pytest.warns(TruncatedDrawingWarning):
+        drawing = draw_dot(y, limit=40)
+    nodes, ops, edges = svg_parts(pipe(drawing, "svg"))
+    assert "more values" in " ".join(nodes["collapsed"])
+    assert len(nodes) == 40 + 1 and len(ops) == 40
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no cap asked: no warning
+        assert draw_dot(y, limit=None).exprgrad_info.drawn == 301
+
+
+def test_notebook_reprs():
+    bundle = seed_neuron_values()._repr_mimebundle_()
+    assert "text/plain" in bundle
+    nodes, ops, edges = svg_parts(bundle["image/svg+xml"].encode())
+    assert ["x1", "data 2.0000", "grad -1.5000"] in nodes.values() and len(ops) == 5
+    f = eg.compile(NEURON)
+    assert "tanh" in f._repr_svg_()
+    latex = f._repr_latex_()
+    if hasattr(f, "sympy") and hasattr(f, "derivatives"):
+        assert latex.startswith("$$") and r"\partial" in latex and r"\tanh" in latex
+    else:
+        assert latex is None                  # the symbolic side is not there to ask
+
+
+def test_seed_pictures_example_draws_every_seed_picture(tmp_path):
+    res = subprocess.run([sys.executable, str(ROOT / "examples" / "seed_pictures.py"),
+                          str(tmp_path), "--format", "dot"], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    made = {p.stem for p in tmp_path.iterdir()}
+    assert {"neuron", "a_plus_a", "diamond", "neuron_exp"} <= made
+    assert "grad 2.0000" in (tmp_path / "a_plus_a.dot").read_text()
+
+
+def test_committed_example_picture_is_the_seed_neuron():
+    svg = (ROOT / "examples" / "neuron.svg").read_bytes()
+    nodes, ops, edges = svg_parts(svg)
+    shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
+    grads = fd_grads(SEED)
+    for leaf in SEED:
+        assert shown[leaf][1] == f"grad {fmt(grads[leaf])}"
+    assert (ROOT / "README.md").read_text().count("examples/neuron.svg") >= 1
+
+
+def test_cli_expand_draws_the_exp_nodes(tmp_path):
+    out = tmp_path / "exp.svg"
+    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--expand",
+                  "--no-check", "--dot", str(out))
+    assert res.returncode == 0, res.stderr
+    nodes, ops, edges = svg_parts(out.read_bytes())
+    op_labels = [t[0] for t in svg_parts_ops(out.read_bytes())]
+    assert "exp" in op_labels and "tanh" not in op_labels
+    shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
+    grads = fd_grads(SEED)
+    for leaf in SEED:
+        assert shown[leaf][1] == f"grad {fmt(grads[leaf])}"
+    assert shown["o"][0] == f"data {fmt(math.tanh(neuron_float(**SEED)['n']))}"
+
+
+def svg_parts_ops(svg: bytes):
+    tree = ET.fromstring(svg)
+    return [[(t.text or "").strip() for t in g.iter(f"{SVG}text")] for g in tree.iter(f"{SVG}g")
+            if g.get("class") == "node" and g.findtext(f"{SVG}title").endswith("op")]
