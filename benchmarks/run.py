@@ -113,7 +113,7 @@ def main(argv=None) -> int:
             continue
         for table in tables:
             print("\n" + harness.markdown(table), flush=True)
-        results["workloads"][key] = {"seconds": time.perf_counter() - t0,
+        results["workloads"][key] = {"seconds": time.perf_counter() - t0, "date": info["date"],
                                      "tables": [harness.to_json(t) for t in tables]}
     total = time.perf_counter() - started
     results["seconds"] = total
@@ -133,6 +133,16 @@ def main(argv=None) -> int:
     out = Path(args.json) if args.json else HERE / "results" / (
         "quick.json" if args.quick else "latest.json")
     out.parent.mkdir(parents=True, exist_ok=True)
+    if args.only and out.exists():
+        # A partial run updates its workloads in the file and keeps the others' latest results.
+        try:
+            previous = json.loads(out.read_text(encoding="utf-8"))
+            if previous.get("quick") == args.quick:
+                previous["workloads"].update(results["workloads"])
+                previous.update({k: v for k, v in results.items() if k != "workloads"})
+                results = previous
+        except (ValueError, KeyError):
+            pass
     out.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
     print(f"JSON: {out}")
     return 1 if failures else 0

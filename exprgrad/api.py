@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+import types
+
 from .engine import Value, value_graph
 from .ir import Graph, check_values, evaluate, pretty
 from .lower import lower
@@ -155,10 +157,17 @@ class Function:
             self._fast = False
             if len(self._order) <= COMPILE_LIMIT:
                 from . import codegen
-                self._fast = codegen.load_python(codegen.emit(self.ir, "python"))
+                ns = codegen.load_namespace(codegen.emit_for_function(self.ir))
+                self._fast = ns["f"], ns["grad_f"]
                 kw = codegen.keyword_functions(self.ir, *self._fast)
                 if kw is not None:
                     self._call_kw, self._grad_kw = kw
+                # From now on ``self.grad(**point)`` is one call of generated code; whatever
+                # it does not take (positional values, bad names or values, domain errors)
+                # goes to the checked method, which names the problem as before.
+                ns["checked"] = types.MethodType(Function.grad, self)
+                ns["grad_kw"].__doc__ = Function.grad.__doc__
+                self.grad = ns["grad_kw"]
         return self._fast or None
 
     def _call_kw(self, **values):

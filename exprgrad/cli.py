@@ -199,7 +199,8 @@ def closed_forms(f: Function, names: list[str], cached_only: bool = False) -> di
         try:
             data["closed_form" + key] = form(forms.expr(expanded, budget=budget))
             for n in names:
-                data["derivatives" + key][n] = form(forms.derivative(n, expanded, budget=budget))
+                data["derivatives" + key][n] = form(forms.derivative(
+                    n, expanded, budget=budget, tidied=not cached_only))
         except ExprError as err:
             if not cached_only:       # with --at, the check's report says what it skipped
                 data["symbolic_skipped"] = data["symbolic_skipped"] or str(err)

@@ -402,7 +402,7 @@ def _build_sweep():
     except _FLOAT_ERRORS as exc:
         raise _domain_error(node._fn, node._args, exc, "the derivative of ") from None
 """
-    exec(compile(source, "<exprgrad.engine: backward sweep>", "exec"), env)
+    exec(compile(source, "<exprgrad.engine: backward sweep>", "exec"), env)  # safe: source built from the registry's rules only, never user text
     env["_sweep"].source = source
     return env["_sweep"]
 

@@ -50,6 +50,10 @@ class Op:
     # and min at ties) and changes sign across that set; the check (check.py) uses it to say
     # "not differentiable here" and to keep finite-difference stencils off kinks.
     kink: Callable | None = None
+    # Printed forms for one constant argument, ``((argument index, constant, {"py": ..., "np":
+    # ..., "c": ...}), ...)``, snippets using the other argument as "{0}"; each must compute
+    # what `fwd` computes for that constant (pow: a^2 is a * a).
+    special: tuple = ()
 
     @property
     def symbol(self) -> str:
@@ -87,6 +91,10 @@ def _div(a, b):
 
 def _pow(a, b):
     # math.pow raises on a complex result ((-8)^(1/3)) where ** would return a complex number.
+    # a^2 is a * a, as every printer writes it (one correctly rounded multiply; inf, not
+    # OverflowError, when it overflows, like any other product).
+    if b == 2.0:
+        return a * a
     return math.pow(a, b)
 
 
@@ -141,7 +149,8 @@ op("pow", 2, fwd=_pow,
           lambda m, g, out, a, b: g * m.xlogy(out, a)),
    sym=lambda s, a, b: a ** b,
    py="math.pow({0}, {1})", np="{0} ** {1}", c="pow({0}, {1})",
-   infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)))
+   infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)),
+   special=((1, 2, {"py": "{0} * {0}", "np": "{0} * {0}", "c": "{0} * {0}"}),))
 
 # ---- functions --------------------------------------------------------------------------------
 
@@ -174,9 +183,10 @@ op("sigmoid", 1, fwd=_sigmoid,
    sym=lambda s, x: 1 / (1 + s.exp(-x)),
    py=_SIGMOID_PY, np="np.exp(-np.logaddexp(0.0, -{0}))", c=_SIGMOID_C, domain=((-4, 4),),
    expand=lambda m, x: 1 / (1 + m.exp(-x)))
-# relu'(0) = 0, as in PyTorch: step(0) is 0.
+# relu'(0) = 0, as in PyTorch: step(0) is 0.  The rule is gate(g, x), the value of g * step(x)
+# (signed zeros and NaN included) without the multiply: printed as a conditional expression.
 op("relu", 1, fwd=lambda x: x if x > 0 else 0.0,
-   rules=(lambda m, g, out, x: g * m.step(x),),
+   rules=(lambda m, g, out, x: m.gate(g, x),),
    sym=lambda s, x: s.Max(0, x),
    py="({0} if {0} > 0 else 0.0)", np="np.maximum({0}, 0.0)", c="({0} > 0.0 ? {0} : 0.0)",
    label="ReLU", domain=((0.1, 3),), kink=lambda x: x)
@@ -249,6 +259,14 @@ op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0, rules=(_zero,),
    sym=lambda s, x: s.Heaviside(x, 0),
    py="(1.0 if {0} > 0 else 0.0)", np="np.heaviside({0}, 0.0)", c="({0} > 0.0 ? 1.0 : 0.0)",
    public=False, domain=((0.1, 3),), kink=lambda x: x)
+# gate(g, x) = g * step(x) exactly: g where x > 0 (g * 1.0 is g), else 0.0 * g (-0.0 for a
+# negative g, NaN for an infinite or NaN g), NaN x included.  relu's rule.
+op("gate", 2, fwd=lambda g, x: g if x > 0 else 0.0 * g,
+   rules=(lambda m, g, out, a, x: m.gate(g, x), _zero),
+   sym=lambda s, g, x: g * s.Heaviside(x, 0),
+   py="({0} if {1} > 0 else 0.0 * {0})", np="{0} * ({1} > 0)",
+   c="({1} > 0.0 ? {0} : 0.0 * {0})", public=False, domain=((-3, 3), (0.1, 3)),
+   kink=lambda g, x: x)
 op("sign", 1, fwd=lambda x: float((x > 0) - (x < 0)), rules=(_zero,),
    sym=lambda s, x: s.sign(x),
    py="float(({0} > 0) - ({0} < 0))", np="np.sign({0})",

@@ -125,7 +125,9 @@ class _Timer:
             return              # keep to the checks between steps
         self.previous = signal.signal(signal.SIGALRM, self._interrupt)
         self.armed = True
-        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3))
+        # Repeating: if code between sympy and us swallows the exception (a gc callback, a
+        # bare except), the next tick raises it again.
+        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), 0.05)
 
     def _interrupt(self, signum, frame):
         if self.armed:
@@ -241,7 +243,7 @@ class ClosedForms:
     def __init__(self, graph: Graph):
         self.graph = graph
         self._exprs: dict[bool, sympy.Expr | SymbolicError] = {}
-        self._derivatives: dict[tuple[str, bool], sympy.Expr] = {}
+        self._derivatives: dict[tuple[str, bool, bool], sympy.Expr] = {}
 
     def expr(self, expanded: bool = False, budget: Budget | None = None) -> sympy.Expr:
         cached = self._exprs.get(expanded)
@@ -257,18 +259,23 @@ class ClosedForms:
             raise cached
         return cached
 
-    def derivative(self, name: str, expanded: bool = False,
-                   budget: Budget | None = None) -> sympy.Expr:
-        """∂f/∂name in closed form (by `sympy.diff` of the — expanded — expression)."""
-        key = (name, expanded)
+    def derivative(self, name: str, expanded: bool = False, budget: Budget | None = None,
+                   tidied: bool = True) -> sympy.Expr:
+        """∂f/∂name in closed form, by `sympy.diff` of the (exp-expanded) expression;
+        `tidy`-ed for reading unless ``tidied=False`` (the check evaluates the raw form)."""
+        key = (name, expanded, tidied)
         if key not in self._derivatives:
             budget = budget or Budget()
-            expr = self.expr(expanded, budget)
             form = "exp-expanded " if expanded else ""
-            small = measure(self.graph, expanded=expanded, cap=TIDY_MAX_TREE + 1)[0]
-            with budget.guard(f"the {form}derivative by {name}"):
-                d = sympy.diff(expr, symbol(name))
-                self._derivatives[key] = tidy(d) if small <= TIDY_MAX_TREE else d
+            if not tidied:
+                expr = self.expr(expanded, budget)
+                with budget.guard(f"the {form}derivative by {name}"):
+                    self._derivatives[key] = sympy.diff(expr, symbol(name))
+            else:
+                raw = self.derivative(name, expanded, budget, tidied=False)
+                small = measure(self.graph, expanded=expanded, cap=TIDY_MAX_TREE + 1)[0]
+                with budget.guard(f"simplifying the {form}derivative by {name}"):
+                    self._derivatives[key] = tidy(raw) if small <= TIDY_MAX_TREE else raw
         return self._derivatives[key]
 
     def derivatives(self, names, expanded: bool = False,
@@ -284,20 +291,47 @@ def evaluate(expr: sympy.Expr, point: dict[str, float], budget: Budget | None = 
     """`expr` at `point`, rounded to a float; None where it is undefined (complex, infinite,
     or not a number, e.g. ``1/0``).
 
-    The point's floats are substituted as `Float`\\ s carrying their exact binary value at
-    `digits` significant digits, so sympy evaluates every function numerically as it rebuilds
-    the expression; exact `Rational` substitution would make sympy try to simplify powers of
-    huge rationals (minutes), and ``evalf(subs=...)`` re-substitutes at every node.  30 digits
-    leave 15 to spare over a double for cancellation inside the expression.
+    The point's floats become `Float` numbers carrying their exact binary value at `digits`
+    significant digits, and the expression is rebuilt bottom-up (an explicit stack, each
+    distinct subexpression once) from numbers: every node is a function of `Float` numbers, which
+    sympy evaluates numerically.  Two alternatives fail on exprgrad's forms: substituting
+    exact `Rational` numbers makes sympy try to simplify powers of huge rationals (minutes), and
+    ``evalf(subs=...)`` leaves ``Heaviside(1/(pi - 66/25) - 203/50)`` unevaluated and is 100×
+    slower on nested expressions.  30 digits leave 15 to spare over a double for cancellation.
     """
     budget = budget or Budget()
     subs = {symbol(k): sympy.Float(v, digits) for k, v in point.items() if math.isfinite(v)}
     with budget.guard("evaluating a closed form"):
         try:
-            value = expr.xreplace(subs).evalf(digits)
+            value = _numeric(expr, subs, digits)
         except (ArithmeticError, ValueError, TypeError):
             return None
     return as_float(value)
+
+
+def _numeric(expr: sympy.Basic, subs: dict, digits: int) -> sympy.Basic:
+    done: dict = {}
+    stack = [(expr, False)]
+    while stack:
+        e, ready = stack.pop()
+        if e in done:
+            continue
+        if not e.args:
+            done[e] = subs.get(e, e.evalf(digits) if isinstance(e, sympy.NumberSymbol) else e)
+        elif not ready:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e.args if a not in done)
+        else:
+            args = [done[a] for a in e.args]
+            try:
+                new = e.func(*args)
+            except (ValueError, TypeError):     # e.g. Max of something sympy cannot order
+                with sympy.evaluate(False):
+                    new = e.func(*args)
+            if isinstance(new, sympy.Expr) and not new.is_Number:
+                new = new.evalf(digits)
+            done[e] = new
+    return done[expr]
 
 
 def as_float(value: sympy.Basic) -> float | None:

@@ -327,7 +327,7 @@ def _rule_cost(op: str) -> int:
     return op_count(g) - op_count(g, g.outputs[:1])
 
 
-COSTLY = {op for op in OPS if OPS[op].arity and op not in ("step", "sign", "ge", "xlogy")
+COSTLY = {op for op in OPS if OPS[op].arity and op not in ("step", "gate", "sign", "ge", "xlogy")
           and _rule_cost(op) > 2}
 
 
@@ -485,3 +485,95 @@ def test_cli_emit_to_stdout_and_errors(tmp_path):
     assert r.returncode == 2 and "go with --emit" in r.stderr
     r = _cli("x*y", "--emit", "c", "-o", str(tmp_path / "missing" / "x.c"), cwd=tmp_path)
     assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
+
+
+# ---- fast paths: keyword gradient, relu's gate, squares ---------------------------------------
+
+def _failure(call) -> tuple[type, str]:
+    with pytest.raises(eg.errors.ExprError) as info:
+        call()
+    return type(info.value), str(info.value)
+
+
+def test_keyword_gradient_is_one_generated_call_with_the_same_checks():
+    bad_points = [{**SEED, "zz": 1.0}, {k: v for k, v in SEED.items() if k != "b"},
+                  {**SEED, "b": "x"}, {**SEED, "b": None}, {**SEED, "b": [1.0]}]
+    first = [_failure(lambda p=p: eg.compile(NEURON).grad(**p)) for p in bad_points]
+    f = eg.compile(NEURON)
+    expected = f.grad(**SEED)                       # compiles and binds the fast path
+    assert not hasattr(f.grad, "__self__")          # a plain generated function, no adapter
+    assert expected == (_dag(f, SEED)[0], dict(zip(f.variables, _dag(f, SEED)[1])))
+    assert f.grad(**{k: np.float64(v) for k, v in SEED.items()}) == expected
+    as_ints = dict(x1=2, x2=0, w1=-3, w2=1, b=7)
+    assert f.grad(**as_ints) == eg.compile(NEURON).grad(**{k: float(v) for k, v in
+                                                           as_ints.items()})
+    assert all(type(v) is float for v in f.grad(**as_ints)[1].values())
+    assert f.grad(*(SEED[v] for v in f.variables)) == expected
+    assert [_failure(lambda p=p: f.grad(**p)) for p in bad_points] == first
+    assert all(kind is eg.errors.VariableError for kind, _ in first)
+    log = eg.compile("y = 2 * log(x)")
+    fresh = _failure(lambda: eg.compile("y = 2 * log(x)").grad(x=-1.0))
+    assert log.grad(x=4.0) == (2 * math.log(4.0), {"x": 0.5})
+    assert _failure(lambda: log.grad(x=-1.0)) == fresh
+    assert fresh[0] is eg.errors.DomainError and "log(-1" in fresh[1]
+
+
+def _c_grad(lib, xs: list[float]) -> tuple[float, list[float]]:
+    """grad_f only: `call_c` also compares f's value with ==, false for NaN."""
+    fn = lib.grad_f
+    fn.restype = ctypes.c_double
+    fn.argtypes = [ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)]
+    outs = (ctypes.c_double * len(xs))()
+    return fn((ctypes.c_double * len(xs))(*xs), outs), list(outs)
+
+
+def _same_float(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) ==
+                                                 math.copysign(1, b))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")   # numpy on 0 * inf
+@pytest.mark.parametrize("target", ["python", "numpy", pytest.param("c", marks=needs_cc)])
+def test_relu_gradient_is_g_times_step_bit_for_bit(target, tmp_path):
+    # d/dx relu(x)*y is y * step(x) (step(0) = 0): IEEE keeps -0.0 for a negative y and NaN
+    # for an infinite y where x <= 0; the conditional form must too.
+    f = eg.compile("relu(x) * y")
+    src = f.to_source(target)
+    if target == "c":
+        lib = compile_c([src], tmp_path)
+        grad = lambda x, y: _c_grad(lib, [x, y])[1][0]                # noqa: E731
+    else:
+        _, grad_f = codegen.load_python(src)
+        grad = lambda x, y: float(grad_f(x, y)[1][0])                  # noqa: E731
+    for x in (1.5, 0.0, -0.0, -2.0):
+        for y in (3.0, -3.0, 0.0, -0.0, math.inf, -math.inf):
+            expected = y * (1.0 if x > 0 else 0.0)
+            root = Value(x, label="x").relu() * Value(y, label="y")
+            root.backward()
+            dag = [v for v in root.topo() if v.label == "x"][0].grad
+            assert _same_float(dag, 0.0 + expected), (x, y, dag)   # .grad starts at 0.0
+            assert _same_float(grad(x, y), expected), (target, x, y)
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")     # numpy on 1e200 ** 2
+def test_square_is_one_product_in_every_path(tmp_path):
+    f = eg.compile("e = x - 1; l = e^2 + pow(x, 2)")
+    for target in ("python", "numpy", "c"):
+        code = [line for line in f.to_source(target).splitlines()
+                if not line.lstrip().startswith(("#", "/*", "*"))]   # not the source comment
+        assert not any("pow" in line or "**" in line for line in code), target
+    _, grad_f = codegen.load_python(f.to_source("python"))
+    _, np_grad = codegen.load_python(f.to_source("numpy"))
+    lib = compile_c([f.to_source("c")], tmp_path) if CC else None
+    rng = random.Random(2)
+    for x in [rng.uniform(-1e3, 1e3) for _ in range(50)] + [1e200, -0.0, math.nan]:
+        by_hand = (x - 1.0) * (x - 1.0) + x * x
+        assert _same_float((Value(x) ** 2).data, x * x)
+        value, grads = grad_f(x)
+        assert _same_float(value, by_hand)
+        assert _same_float(float(np_grad(x)[0]), by_hand)
+        if lib is not None:
+            assert _same_float(_c_grad(lib, [x])[0], by_hand)
+        if math.isfinite(by_hand):
+            assert value == f(x=x) == _dag(f, {"x": x})[0]
+            assert list(grads) == _dag(f, {"x": x})[1]

@@ -33,7 +33,7 @@ from typing import Sequence
 
 from ..autodiff import grad_graph
 from ..errors import CodegenError
-from ..ir import Graph, Node, format_expr
+from ..ir import Graph, Node, format_expr, gc_paused
 from ..ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
 from . import c, numpy, python
 from .naming import Namer
@@ -41,6 +41,7 @@ from .naming import Namer
 BACKENDS = {"python": python, "numpy": numpy, "c": c}
 STRATEGIES = ("reverse", "symbolic")
 MAX_INLINE_HEIGHT = 8        # nesting of inlined single-use values (CPython allows 200 parens)
+MAX_CHAIN = 64               # terms of one flat inlined chain such as a + b + c (AST depth)
 MAX_COMMENT = 96             # characters of one "# grad of:" description
 MAX_SOURCE = 2000            # characters of the source expression repeated in the header
 PREC_LEAF = PREC_ATOM + 1    # a name or a literal: what a snippet repeating "{0}" needs
@@ -111,9 +112,19 @@ def _snippet_prec(snippet: str) -> int:
     return min(found) if found else PREC_NEG  # a prefix form such as a C cast
 
 
+def _other(t: Template, k: int) -> Template:
+    """A binary op's special form: its "{0}" is the argument that is not the constant `k`."""
+    return Template(tuple((1 - k, p[1]) if isinstance(p, tuple) else p for p in t.pieces), t.prec)
+
+
 TEMPLATES = {target: {name: template(getattr(o, backend.SNIPPET), o.arity)
                       for name, o in OPS.items()}
              for target, backend in BACKENDS.items()}
+#: target -> op -> [(argument index, constant, template of the other argument)] (Op.special)
+SPECIAL = {target: {name: [(k, value, _other(template(forms[backend.SNIPPET], 1), k))
+                           for k, value, forms in o.special]
+                    for name, o in OPS.items() if o.special}
+           for target, backend in BACKENDS.items()}
 
 
 # ---- the program: which nodes get statements, and their names ---------------------------------
@@ -148,7 +159,8 @@ def name_program(g: Graph, backend, function_names: Sequence[str]) -> tuple[Prog
     reachable = g.order()
     labelled = [n for n in reachable if n in g.labels]
     wanted = [(("var", v), v) for v in wrt]
-    wanted += [(("var", v), v) for v in sorted(g.vars) if v not in wrt]
+    wrt_set = set(wrt)          # a set: 30,000 variables made `in wrt` quadratic
+    wanted += [(("var", v), v) for v in sorted(g.vars) if v not in wrt_set]
     wanted += [(("node", n.index), g.labels[n]) for n in labelled]
     value_key = ("var", y.payload) if y.op == "var" else ("node", y.index)
     if y.op not in ("var", "const") and y not in g.labels:
@@ -178,34 +190,64 @@ def name_program(g: Graph, backend, function_names: Sequence[str]) -> tuple[Prog
 class _Printer:
     """Prints one function of a program: statements in topological order, single uses inlined."""
 
-    def __init__(self, prog: Program, namer: Namer, backend, templates: dict):
+    def __init__(self, prog: Program, namer: Namer, backend, templates: dict,
+                 special: dict | None = None):
         self.prog, self.namer, self.backend, self.templates = prog, namer, backend, templates
+        self.special = special or {}
 
-    def statements(self, roots: list[Node]) -> tuple[list[Node], list[Node], set[int]]:
-        """(every node `roots` need, the ones that get a statement, their indices)."""
+    def template(self, node: Node) -> Template:
+        """The op's template, or its special form when that constant argument is present."""
+        for k, value, t in self.special.get(node.op, ()):
+            if node.args[k].op == "const" and node.args[k].payload == value:
+                return t
+        return self.templates[node.op]
+
+    def statements(self, roots: list[Node], returned: Sequence[str] = ()
+                   ) -> tuple[list[Node], list[Node], set[int]]:
+        """(every node `roots` need, the ones that get a statement, their indices).
+
+        ``returned[i]`` is the identifier of ``roots[1 + i]``, a partial: one that nothing else
+        uses is printed inside the return (no local to store and load again), as by hand.
+        """
         g, names = self.prog.graph, self.prog.names
         order = g.order(roots)
         uses = [0] * len(g.nodes)
         for n in order:
             for a in n.args:
                 uses[a.index] += 1
-        stmt = {n.index for n in order if n.args and (n.index in names or uses[n.index] > 1)}
-        stmt.update(r.index for r in roots if r.args)
+        for r in roots:
+            uses[r.index] += 1
+        inline = {r.index for r, ident in zip(roots[1:], returned)
+                  if uses[r.index] == 1 and names.get(r.index) == ident and r != roots[0]}
+        stmt = {n.index for n in order if n.args and n.index not in inline
+                and (n.index in names or uses[n.index] > 1)}
+        if roots[0].args:
+            stmt.add(roots[0].index)
         height = [0] * len(g.nodes)
+        chain = [0] * len(g.nodes)
         for n in order:
             if not n.args:
                 continue
-            h = 0
-            for k, need in self.templates[n.op].needs:
+            t = self.template(n)
+            h, c = 1, 1
+            for k, need in t.needs:
                 a = n.args[k]
                 if not a.args:
                     continue
-                too_deep = height[a.index] >= MAX_INLINE_HEIGHT
+                # The left operand of a left-associative operator at its own level (a + b + c)
+                # prints without parentheses: a long flat sum stays one line, up to MAX_CHAIN.
+                flat = k == 0 and t.pieces[0] == (0, t.prec) and \
+                    self.template(a).prec == t.prec
+                too_deep = chain[a.index] >= MAX_CHAIN if flat \
+                    else height[a.index] >= MAX_INLINE_HEIGHT
                 if a.index not in stmt and (need == PREC_LEAF or too_deep):
                     stmt.add(a.index)
                 if a.index not in stmt:
-                    h = max(h, height[a.index])
-            height[n.index] = h + 1
+                    if flat:
+                        h, c = max(h, height[a.index]), chain[a.index] + 1
+                    else:
+                        h = max(h, height[a.index] + 1)
+            height[n.index], chain[n.index] = h, c
         for i in sorted(stmt):
             if i not in names:
                 names[i] = self.namer.temporary()
@@ -217,7 +259,7 @@ class _Printer:
             return self.literal(float(node.payload))
         if node.index in stmt and not root or not node.args and node.op == "var":
             return self.prog.names[node.index], PREC_LEAF
-        t = self.templates[node.op]
+        t = self.template(node)
         out = []
         for p in t.pieces:
             if isinstance(p, str):
@@ -236,6 +278,7 @@ class _Printer:
         return text if prec >= PREC_NEG else f"({text})"
 
 
+@gc_paused()    # building ~10^5 nodes and lines with the collector on is quadratic (W4)
 def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse") -> str:
     """Standalone source for `target` ("python", "numpy" or "c"): ``name`` and ``grad_name``.
 
@@ -247,10 +290,10 @@ def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse") 
         o = math.tanh(n)
         # grad of: o = tanh(n)
         d_n = 1.0 - o * o
-        # grad of: n = x*w
-        d_x = d_n * w
-        d_w = d_n * x
-        return o, (d_w, d_x)
+        return o, (
+            d_n * x,  # d_w
+            d_n * w,  # d_x
+        )
     """
     backend = BACKENDS.get(target)
     if backend is None:
@@ -261,7 +304,7 @@ def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse") 
         raise CodegenError(f"function name {name!r} is not usable in {target} code")
     g = build(graph, strategy)
     prog, namer = name_program(g, backend, (name, grad_name))
-    printer = _Printer(prog, namer, backend, TEMPLATES[target])
+    printer = _Printer(prog, namer, backend, TEMPLATES[target], SPECIAL[target])
     y = g.outputs[0]
     f_lines = _function(printer, "value", name, [y])
     grad_lines = _function(printer, "grad", grad_name, g.outputs)
@@ -270,9 +313,58 @@ def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse") 
     return "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
 
 
+#: names in `emit_for_function`'s module besides the program's own identifiers
+_KW_NAMES = ("f", "grad_f", "grad_kw", "checked", "kw", "args")
+
+
+@gc_paused()
+def emit_for_function(graph: Graph) -> str:
+    """Python for `api.Function`'s fast path: ``f`` and ``grad_f`` as `emit` writes them, and
+
+    ``grad_kw(*args, **kw)`` → ``(value, {variable: partial})``: the keyword arguments read,
+    converted by ``float()`` and differentiated in one call, with no adapter between.  Anything
+    else — positional arguments, a missing or unknown variable, a value ``float()`` rejects, a
+    math error (a domain error) — goes to the module global ``checked`` (the loader sets it),
+    which names the problem.  Same statements as ``grad_f``, so the same floats.
+    """
+    backend = python
+    g = build(graph)
+    prog, namer = name_program(g, backend, _KW_NAMES)
+    printer = _Printer(prog, namer, backend, TEMPLATES["python"], SPECIAL["python"])
+    f_lines = _function(printer, "value", "f", [g.outputs[0]])
+    grad_lines = _function(printer, "grad", "grad_f", g.outputs)
+    body, value, grads = _body(printer, "grad", g.outputs)
+    reads = [f"        {p} = float(kw[{v!r}])" for v, p in zip(prog.wrt, prog.params)]
+    entries = [f"            {v!r}: {text}," for v, text in zip(prog.wrt, grads)]
+    kw_lines = (["def grad_kw(*args, **kw):",
+                 f"    if args or len(kw) != {len(prog.wrt)}:",
+                 "        return checked(*args, **kw)",
+                 "    try:"]
+                + reads + ["    " + line for line in body]
+                + [f"        return {value}, {{"] + entries + ["        }",
+                   "    except (KeyError, TypeError, ValueError, ZeroDivisionError, "
+                   "OverflowError):",
+                   "        return checked(*args, **kw)"])
+    blocks = [backend.IMPORTS, f_lines, grad_lines, kw_lines]
+    return "\n\n\n".join("\n".join(b) for b in blocks) + "\n"
+
+
 def _function(printer: _Printer, kind: str, fname: str, roots: list[Node]) -> list[str]:
     prog, backend = printer.prog, printer.backend
-    order, nodes, stmt = printer.statements(roots)
+    body, value, grads = _body(printer, kind, roots)
+    tail = backend.value_return(value) if kind == "value" else \
+        backend.grad_return(value, grads, prog.grad_names)
+    used = {prog.names[n.index] for n in prog.graph.order(roots) if n.op == "var"}
+    return (backend.signature(kind, fname, prog.params) + backend.prologue(prog.params, used)
+            + body + tail + backend.end())
+
+
+def _body(printer: _Printer, kind: str, roots: list[Node]) -> tuple[list[str], str, list[str]]:
+    """(statements, the value's text, the partials' texts): partials used nowhere else are
+    whole expressions, to be printed where they are returned."""
+    prog, backend = printer.prog, printer.backend
+    returned = prog.grad_names if kind == "grad" else ()
+    order, nodes, stmt = printer.statements(roots, returned)
     body = []
     blocks = getattr(prog.graph, "blocks", [])
     starts = [s for _, s in blocks]
@@ -284,20 +376,9 @@ def _function(printer: _Printer, kind: str, fname: str, roots: list[Node]) -> li
                 current = b
                 body.append(backend.body_comment(_describe(prog, blocks[b][0], stmt)))
         body.append(backend.statement(prog.names[n.index], printer.expr(n, stmt, root=True)[0]))
-    used = {prog.names[n.index] for n in order if n.op == "var"}
     value = printer.ref(roots[0], stmt)
-    if kind == "value":
-        tail = backend.value_return(value)
-    else:
-        grads = []
-        for node, ident in zip(roots[1:], prog.grad_names):
-            text = printer.ref(node, stmt)
-            if text != ident:
-                body.append(backend.statement(ident, text))
-            grads.append(ident)
-        tail = backend.grad_return(value, grads)
-    return (backend.signature(kind, fname, prog.params) + backend.prologue(prog.params, used)
-            + body + tail + backend.end())
+    grads = [printer.expr(node, stmt)[0] for node in roots[1:]] if kind == "grad" else []
+    return body, value, grads
 
 
 def _describe(prog: Program, node: Node, stmt: set[int]) -> str:
@@ -354,12 +435,18 @@ def load_python(source: str, name: str = "f"):
     The code gets a filename of its own registered with `linecache` (as dataclasses and attrs
     do), so tracebacks through the generated functions show their lines.
     """
+    namespace = load_namespace(source, name)
+    return namespace[name], namespace[f"grad_{name}"]
+
+
+def load_namespace(source: str, name: str = "f") -> dict:
+    """The globals of emitted python after running it (see `load_python`)."""
     filename = f"<exprgrad generated {name} #{next(_loaded)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
     namespace = {"__builtins__": builtins}
     exec(code, namespace)  # safe: emit() wrote it; user text is only renamed names + comments
-    return namespace[name], namespace[f"grad_{name}"]
+    return namespace
 
 
 def keyword_functions(graph: Graph, f, grad_f):

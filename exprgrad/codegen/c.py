@@ -68,8 +68,9 @@ def value_return(value: str) -> list[str]:
     return [f"    return {value};"]
 
 
-def grad_return(value: str, grads: list[str]) -> list[str]:
-    writes = [f"    {OUT}[{i}] = {g};" for i, g in enumerate(grads)] or [f"    (void){OUT};"]
+def grad_return(value: str, grads: list[str], names: list[str]) -> list[str]:
+    writes = [f"    {OUT}[{i}] = {g};" + (f"  {comment(n)}" if g != n else "")
+              for i, (g, n) in enumerate(zip(grads, names))] or [f"    (void){OUT};"]
     return writes + [f"    return {value};"]
 
 

@@ -47,9 +47,15 @@ def value_return(value: str) -> list[str]:
     return [f"    return {value}"]
 
 
-def grad_return(value: str, grads: list[str]) -> list[str]:
-    inner = ", ".join(grads) + ("," if len(grads) == 1 else "")
-    return [f"    return {value}, ({inner})"]
+def grad_return(value: str, grads: list[str], names: list[str]) -> list[str]:
+    """``grads`` are the partials' texts: their names, or expressions used only here."""
+    if grads == names:
+        inner = ", ".join(grads) + ("," if len(grads) == 1 else "")
+        return [f"    return {value}, ({inner})"]
+    return ([f"    return {value}, ("]
+            + [f"        {text}," + (f"  # {name}" if text != name else "")
+               for text, name in zip(grads, names)]
+            + ["    )"])
 
 
 def end() -> list[str]:

@@ -19,11 +19,10 @@ def grad_f(b, w1, w2, x1, x2):
     o = math.tanh(n)
     # grad of: o = tanh(n)
     d_n = 1.0 - o * o
-    # grad of: x2*w2
-    d_x2 = d_n * w2
-    d_w2 = d_n * x2
-    # grad of: x1*w1
-    d_x1 = d_n * w1
-    d_w1 = d_n * x1
-    d_b = d_n
-    return o, (d_b, d_w1, d_w2, d_x1, d_x2)
+    return o, (
+        d_n,  # d_b
+        d_n * x1,  # d_w1
+        d_n * x2,  # d_w2
+        d_n * w1,  # d_x1
+        d_n * w2,  # d_x2
+    )

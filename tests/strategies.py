@@ -1,0 +1,313 @@
+"""Hypothesis strategies: random, well-formed exprgrad programs with a point inside every domain.
+
+Public API (other test modules reuse it)::
+
+    from strategies import programs, expressions
+
+    @given(programs())
+    def test_something(case):
+        text, point = case          # text: exprgrad source; point: {variable: float}
+
+- ``programs(max_statements=3, max_depth=3, ops=None, user_functions=True)`` draws
+  ``(text, point)``: zero or more user-function definitions, named intermediates, and a final
+  statement (a bare expression or an assignment), separated by ``;`` or new lines, with
+  ``#`` comments.  ``point`` gives a value to exactly the variables that occur in ``text``.
+- ``expressions(max_depth=3, ops=None)`` draws ``(text, point)`` for one expression.
+- ``ops`` limits the functions and operators drawn (names of `exprgrad.ops.OPS` entries, e.g.
+  ``{"add", "mul", "tanh"}``; ``"pow"`` covers ``^``, ``**`` and ``pow(a, b)``, ``"log"``
+  covers ``log``, ``ln`` and ``log(x, base)``); default: the whole language, `LANGUAGE`.
+
+Every construct of the language occurs: numbers in all their spellings (``2``, ``2.5``,
+``.5``, ``1e-3``, ``1_000``, ``6.8813735870195432``), Unicode names, ``+ - * /``, ``^`` and
+``**``, unary ``-`` and ``+``, parentheses (needed and redundant), every public function,
+``pi``, ``log(x, base)``, ``pow(a, b)``, statements, user functions and comments.
+
+Points lie inside each function's domain, away from its edges and kinks: while a program is
+built its value at the point is tracked with the registry's float forwards, and an argument
+that would fall outside the smooth region of the function applied to it (`SMOOTH`, derived
+from each op's ``domain``) is shifted there by a literal offset, ``f(u - 2.25)``.  User
+functions are generated at sample argument values and called only with arguments shifted to
+within 1e-8 of them, so their bodies stay inside their domains too.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from exprgrad.ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
+
+#: every op the language can write, by registry name
+LANGUAGE = frozenset(name for name, op in OPS.items()
+                     if op.public or op.infix or name == "pi")
+
+# Where each op is smooth, per argument: a union of intervals.  The registry's `domain` is
+# one interval per argument; these widen it where the op is smooth on both sides of a kink or
+# a pole, so negative relu arguments and negative divisors are drawn too.
+SMOOTH: dict[str, tuple] = {name: tuple((d,) for d in op.domain) for name, op in OPS.items()}
+SMOOTH.update({
+    "relu": (((-3, -0.1), (0.1, 3)),),
+    "abs": (((-3, -0.2), (0.2, 3)),),
+    "div": (((-3, 3),), ((-3, -0.5), (0.5, 3))),
+    "add": (((-40, 40),), ((-40, 40),)),
+    "sub": (((-40, 40),), ((-40, 40),)),
+    "neg": (((-40, 40),),),
+    "mul": (((-6, 6),), ((-6, 6),)),
+})
+LOG_BASES = ((0.2, 0.7), (1.5, 3))          # log(x, base): base away from 1
+INT_POWER_BASES = ((-3, -0.3), (0.3, 3))    # u^2, u^-1: any sign, away from 0
+TIE_GAP = 0.1                               # |a - b| for max and min
+
+VARIABLES = ("x", "y", "w1", "b", "θ", "e", "x_2", "alpha")
+INTERMEDIATES = ("n", "h1", "t_2", "ψ", "out1", "L")
+FUNCTION_NAMES = ("sq", "act", "g", "φ")
+PARAMS = ("z", "u", "v_1")
+NUMBERS = (("2", 2.0), ("2.5", 2.5), (".5", 0.5), ("1e-3", 1e-3), ("1_000", 1000.0),
+           ("3", 3.0), ("0.25", 0.25), ("1.5e0", 1.5), ("6.8813735870195432",
+                                                         6.8813735870195432))
+
+_FUNCTIONS = sorted(name for name in LANGUAGE if OPS[name].public and OPS[name].arity >= 1)
+_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_BINARY_PREC = {"add": PREC_ADD, "sub": PREC_ADD, "mul": PREC_MUL, "div": PREC_MUL}
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A generated expression: its text, its value at the point, its binding strength and a
+    tree (op, *children) to re-evaluate it with other values bound to names."""
+    text: str
+    value: float
+    prec: int
+    tree: tuple
+
+
+def _fwd(op: str, *xs: float) -> float:
+    return OPS[op].fwd(*xs)
+
+
+def evaluate_tree(tree: tuple, env: dict, functions: dict) -> float:
+    """The float value of a generated tree; user functions are evaluated with their params
+    bound (trees are at most a few levels deep, so recursion is fine here)."""
+    kind = tree[0]
+    if kind == "num":
+        return tree[1]
+    if kind == "name":
+        return env[tree[1]]
+    if kind == "call":
+        params, body = functions[tree[1]]
+        args = [evaluate_tree(t, env, functions) for t in tree[2:]]
+        return evaluate_tree(body, dict(zip(params, args)), functions)
+    if kind == "log2":
+        x, base = (evaluate_tree(t, env, functions) for t in tree[1:])
+        return math.log(x) / math.log(base)
+    return _fwd(kind, *(evaluate_tree(t, env, functions) for t in tree[1:]))
+
+
+class _Builder:
+    """Draws one program; `env` maps visible names to their values at the point."""
+
+    def __init__(self, draw, ops, max_depth):
+        self.draw, self.ops, self.max_depth = draw, ops, max_depth
+        self.functions: dict[str, tuple] = {}       # name -> (params, body tree)
+        self.used: set[str] = set()                 # variables that occur in the text
+        self.point: dict[str, float] = {}
+
+    # ---- small pieces ---------------------------------------------------------------------
+
+    def space(self) -> str:
+        return self.draw(st.sampled_from(("", "", " ")))
+
+    def paren(self, e: Expr) -> Expr:
+        return Expr(f"({e.text})", e.value, PREC_ATOM, e.tree)
+
+    def at_least(self, e: Expr, prec: int) -> Expr:
+        return e if e.prec >= prec else self.paren(e)
+
+    def shift(self, e: Expr, intervals, exact: bool = False) -> Expr:
+        """`e`, or `e` minus a literal offset, so that its value lies well inside one of
+        `intervals` (exact: within 1e-8 of the single point ``intervals[0][0]``)."""
+        v = e.value
+        if exact:
+            target, digits = intervals[0][0], 10
+        else:
+            for lo, hi in intervals:
+                margin = min(0.1, (hi - lo) / 10)
+                if lo + margin <= v <= hi - margin:
+                    return e
+            lo, hi = self.draw(st.sampled_from(intervals))
+            margin = min(0.1, (hi - lo) / 10)
+            target = self.draw(st.floats(lo + 2 * margin, hi - 2 * margin))
+            digits = 2
+        offset = round(v - target, digits)
+        if offset == 0:
+            return e
+        text = f"{abs(offset):.{digits}f}".rstrip("0").rstrip(".")
+        op = "sub" if offset > 0 else "add"
+        num = Expr(text, abs(offset), PREC_ATOM, ("num", abs(offset)))
+        left = self.at_least(e, PREC_ADD)
+        value = _fwd(op, v, abs(offset))
+        return self.paren(Expr(f"{left.text} {_BINARY[op]} {text}", value, PREC_ADD,
+                               (op, e.tree, num.tree)))
+
+    # ---- expressions ------------------------------------------------------------------------
+
+    def atom(self, env: dict) -> Expr:
+        kinds = ["name"] * 4 + ["number"] + (["pi"] if "pi" in self.ops else [])
+        kind = self.draw(st.sampled_from(kinds)) if env else "number"
+        if kind == "name":
+            name = self.draw(st.sampled_from(sorted(env)))
+            if name in self.point:
+                self.used.add(name)
+            return Expr(name, env[name], PREC_ATOM, ("name", name))
+        if kind == "pi":
+            return Expr("pi", math.pi, PREC_ATOM, ("pi",))
+        text, value = self.draw(st.sampled_from(NUMBERS))
+        return Expr(text, value, PREC_ATOM, ("num", value))
+
+    def expr(self, env: dict, depth: int) -> Expr:
+        if depth <= 0 or self.draw(st.integers(0, 4)) == 0:
+            return self.atom(env)
+        choices = ["function"] * 4 + ["binary"] * 3 + ["unary", "power"]
+        if self.functions:
+            choices.append("user")
+        kind = self.draw(st.sampled_from(choices))
+        if kind == "binary":
+            return self.binary(env, depth)
+        if kind == "unary" and "neg" in self.ops:
+            inner = self.at_least(self.expr(env, depth - 1), PREC_NEG)
+            sign = self.draw(st.sampled_from("-+"))
+            value = -inner.value if sign == "-" else inner.value
+            tree = ("neg", inner.tree) if sign == "-" else inner.tree
+            return Expr(f"{sign}{inner.text}", value, PREC_NEG, tree)
+        if kind == "power" and "pow" in self.ops:
+            return self.power(env, depth)
+        if kind == "user":
+            return self.call_user(env, depth)
+        return self.function(env, depth)
+
+    def binary(self, env: dict, depth: int) -> Expr:
+        names = [o for o in _BINARY if o in self.ops] or ["add"]
+        op = self.draw(st.sampled_from(names))
+        prec = _BINARY_PREC[op]
+        a = self.shift(self.expr(env, depth - 1), SMOOTH[op][0])
+        b = self.shift(self.expr(env, depth - 1), SMOOTH[op][1])
+        a, b = self.at_least(a, prec), self.at_least(b, prec + 1)
+        s = self.space() if prec == PREC_MUL else " "
+        return Expr(f"{a.text}{s}{_BINARY[op]}{s}{b.text}", _fwd(op, a.value, b.value), prec,
+                    (op, a.tree, b.tree))
+
+    def power(self, env: dict, depth: int) -> Expr:
+        sym = self.draw(st.sampled_from(("^", "**")))
+        if self.draw(st.booleans()):               # u^2, u**-1: integer literal exponents
+            base = self.shift(self.expr(env, depth - 1), INT_POWER_BASES)
+            k = self.draw(st.sampled_from((2, 3, -1, -2)))
+            exponent = Expr(str(abs(k)), float(abs(k)), PREC_ATOM, ("num", float(abs(k))))
+            if k < 0:
+                exponent = Expr(f"-{exponent.text}", float(k), PREC_NEG, ("neg", exponent.tree))
+        else:
+            base = self.shift(self.expr(env, depth - 1), SMOOTH["pow"][0])
+            exponent = self.shift(self.expr(env, depth - 1), SMOOTH["pow"][1])
+        base, exponent = self.at_least(base, PREC_ATOM), self.at_least(exponent, PREC_NEG)
+        return Expr(f"{base.text}{sym}{exponent.text}", _fwd("pow", base.value, exponent.value),
+                    PREC_POW, ("pow", base.tree, exponent.tree))
+
+    def function(self, env: dict, depth: int) -> Expr:
+        names = [f for f in _FUNCTIONS if f in self.ops] or ["exp"]
+        name = self.draw(st.sampled_from(names))
+        if name == "log" and self.draw(st.booleans()):
+            x = self.shift(self.expr(env, depth - 1), SMOOTH["log"][0])
+            base = self.shift(self.expr(env, depth - 1), LOG_BASES)
+            value = math.log(x.value) / math.log(base.value)
+            return Expr(f"log({x.text},{self.space()}{base.text})", value, PREC_ATOM,
+                        ("log2", x.tree, base.tree))
+        spelled = name
+        if name == "log" and self.draw(st.booleans()):
+            spelled = "ln"
+        args = [self.shift(self.expr(env, depth - 1), SMOOTH[name][i])
+                for i in range(OPS[name].arity)]
+        if name in ("max", "min") and abs(args[0].value - args[1].value) < TIE_GAP:
+            args[1] = self.paren(Expr(f"{self.at_least(args[1], PREC_ADD).text} + 0.5",
+                                      args[1].value + 0.5, PREC_ADD,
+                                      ("add", args[1].tree, ("num", 0.5))))
+        text = f"{spelled}({f',{self.space()}'.join(a.text for a in args)})"
+        return Expr(text, _fwd(name, *(a.value for a in args)), PREC_ATOM,
+                    (name, *(a.tree for a in args)))
+
+    def call_user(self, env: dict, depth: int) -> Expr:
+        fname = self.draw(st.sampled_from(sorted(self.functions)))
+        params, body, samples = self.functions[fname]
+        args = [self.shift(self.expr(env, depth - 1), ((s, s),), exact=True) for s in samples]
+        trees = {f: (p, b) for f, (p, b, _) in self.functions.items()}
+        tree = ("call", fname, *(a.tree for a in args))
+        value = evaluate_tree(tree, env, trees)
+        return Expr(f"{fname}({', '.join(a.text for a in args)})", value, PREC_ATOM, tree)
+
+    # ---- statements ---------------------------------------------------------------------------
+
+    def define_function(self, name: str) -> str:
+        arity = self.draw(st.integers(1, 2))
+        params = list(PARAMS[:arity])
+        samples = [self.draw(st.floats(-2, 2)) for _ in params]
+        body = self.expr(dict(zip(params, samples)), max(1, self.max_depth - 1))
+        self.functions[name] = (params, body.tree, samples)
+        return f"{name}({', '.join(params)}) = {body.text}"
+
+
+def _check_ops(ops) -> frozenset:
+    ops = LANGUAGE if ops is None else frozenset(ops)
+    unknown = ops - LANGUAGE
+    if unknown:
+        raise ValueError(f"not ops of the language: {sorted(unknown)}")
+    return ops
+
+
+@st.composite
+def programs(draw, max_statements: int = 3, max_depth: int = 3, ops=None,
+             user_functions: bool = True):
+    """``(text, point)``: a random well-formed program and a point inside its domains."""
+    ops = _check_ops(ops)
+    b = _Builder(draw, ops, max_depth)
+    names = draw(st.lists(st.sampled_from(VARIABLES), min_size=1, max_size=3, unique=True))
+    b.point = {n: draw(st.floats(-2.5, 2.5)) for n in names}
+    env = dict(b.point)
+    lines = []
+    if user_functions:
+        for fname in draw(st.lists(st.sampled_from(FUNCTION_NAMES), max_size=2, unique=True)):
+            lines.append(b.define_function(fname))
+    count = draw(st.integers(0, max_statements - 1))
+    for name in draw(st.lists(st.sampled_from(INTERMEDIATES), min_size=count, max_size=count,
+                              unique=True)):
+        e = b.expr(env, max_depth)
+        lines.append(f"{name} ={b.space() or ' '}{e.text}")
+        env[name] = e.value
+    final = b.expr(env, max_depth)
+    if not b.used:                     # at least one variable, so there is a gradient
+        var = Expr(names[0], b.point[names[0]], PREC_ATOM, ("name", names[0]))
+        b.used.add(names[0])
+        final = Expr(f"{b.at_least(final, PREC_ADD).text} + {var.text}",
+                     final.value + var.value, PREC_ADD, ("add", final.tree, var.tree))
+    if draw(st.booleans()):
+        out = draw(st.sampled_from([n for n in ("f", "o", "loss") if n not in env]))
+        lines.append(f"{out} = {final.text}")
+    else:
+        lines.append(final.text)
+    text = _join(draw, lines)
+    return text, {n: v for n, v in b.point.items() if n in b.used}
+
+
+def _join(draw, lines: list[str]) -> str:
+    """Statements separated by ';' or new lines, with comments where a line ends."""
+    out = []
+    for i, line in enumerate(lines):
+        last = i == len(lines) - 1
+        how = draw(st.sampled_from(("; ", ";", "\n", "  # note\n", "\n# comment line\n")))
+        if last:
+            how = draw(st.sampled_from(("", "\n", "  # the output\n")))
+        out.append(line + how)
+    return "".join(out)
+
+
+def expressions(max_depth: int = 3, ops=None):
+    """``(text, point)`` for a single expression (no statements, no user functions)."""
+    return programs(max_statements=1, max_depth=max_depth, ops=ops, user_functions=False)
