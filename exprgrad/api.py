@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 
-from .engine import Value, value_graph
+from .engine import Value, backward_named
 from .ir import Graph, check_values, evaluate, pretty
 from .lower import lower
 from .parse import parse
@@ -53,6 +53,10 @@ class Function:
                 from .errors import VariableError
                 raise VariableError(f"expected at most {len(self.variables)} positional values "
                                     f"({', '.join(self.variables)}), got {len(args)}")
+            twice = [v for v in self.variables[:len(args)] if v in values]
+            if twice:
+                from .errors import VariableError
+                raise VariableError(f"{', '.join(twice)} given both by position and by name")
             values = {**dict(zip(self.variables, args)), **values}
         return check_values(self.ir, values)
 
@@ -178,17 +182,14 @@ class Function:
     _grad_kw = _call_kw
 
     def _grad_dag(self, point: dict[str, float]) -> tuple[float, dict[str, float]]:
-        root = value_graph(self.ir, point)
-        root.backward()
+        root = backward_named(self.ir, point)
         leaves = _leaves(root)
         return root.data, {name: leaves[name].grad if name in leaves else 0.0
                            for name in self.variables}
 
     def graph(self, *args, **values) -> Value:
         """The `Value` DAG at a point, forward and backward done; returns its root."""
-        root = value_graph(self.ir, self._point(args, values))
-        root.backward()
-        return root
+        return backward_named(self.ir, self._point(args, values))
 
 
 _FLOAT_ERRORS = (ValueError, ZeroDivisionError, OverflowError)

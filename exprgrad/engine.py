@@ -400,7 +400,9 @@ def _build_sweep():
             g = node.grad
 {loop}
     except _FLOAT_ERRORS as exc:
-        raise _domain_error(node._fn, node._args, exc, "the derivative of ") from None
+        err = _domain_error(node._fn, node._args, exc, "the derivative of ")
+        err.node, err.reason = node, exc     # value_graph's callers map it to the source
+        raise err from None
 """
     exec(compile(source, "<exprgrad.engine: backward sweep>", "exec"), env)  # safe: source built from the registry's rules only, never user text
     env["_sweep"].source = source
@@ -410,8 +412,12 @@ def _build_sweep():
 _sweep = _build_sweep()
 
 
-def value_graph(graph, point: dict[str, float]) -> Value:
-    """Build the `Value` DAG of an IR graph at `point` (forward done, backward not)."""
+def value_graph(graph, point: dict[str, float], origins: dict | None = None) -> Value:
+    """Build the `Value` DAG of an IR graph at `point` (forward done, backward not).
+
+    `origins`, if given, receives ``id(value) -> IR node`` for every op node, so that an error
+    in `backward` can be named against the source (`backward_named`).
+    """
     values: list = [None] * len(graph.nodes)
     for node in graph.order():
         if node.op == "var":
@@ -428,6 +434,8 @@ def value_graph(graph, point: dict[str, float]) -> Value:
                 raise domain_error(graph, node, [a.data for a in args], exc) from None
             v = _node(data, args, fn) if args else _nullary(node.op)
             v.label = graph.labels.get(node, "")
+            if origins is not None:
+                origins[id(v)] = node
         values[node.index] = v
     return values[graph.output.index]
 
@@ -439,3 +447,18 @@ def _nullary(name: str) -> Value:
     v._const = True
     return v
 
+
+def backward_named(graph, point: dict[str, float]) -> Value:
+    """`value_graph` + `backward`; a derivative that is undefined at the point raises the
+    `DomainError` that names its node in the source, with a caret."""
+    origins: dict = {}
+    root = value_graph(graph, point, origins)
+    try:
+        root.backward()
+    except DomainError as err:
+        node = origins.get(id(getattr(err, "node", None)))
+        if node is None:
+            raise
+        raise domain_error(graph, node, [a.data for a in err.node._args], err.reason,
+                           "the derivative of ") from None
+    return root

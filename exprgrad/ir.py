@@ -299,10 +299,14 @@ def check_values(graph: Graph, values: dict) -> dict[str, float]:
         if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
             try:
                 value = float(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise VariableError(f"value of {name} must be a number, "
                                     f"got {values[name]!r}") from None
-        point[name] = float(value)
+        try:
+            point[name] = float(value)
+        except OverflowError:
+            raise VariableError(f"value of {name} is too large for a float: "
+                                f"{values[name]!r:.40}") from None
     return point
 
 
@@ -334,6 +338,8 @@ def domain_error(graph: Graph, node: Node, args: list, exc: Exception,
         call = f"{op.name}({', '.join(shown)})"
     reason = {ZeroDivisionError: "division by zero", OverflowError: "the result overflows"}.get(
         type(exc), "outside the function's domain")
+    if what and isinstance(exc, ZeroDivisionError):
+        reason = "the slope is infinite there"
     where = graph.source_of(node)
     message = f"{what}{call} is undefined: {reason}"
     if where is not None:

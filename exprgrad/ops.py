@@ -99,7 +99,13 @@ def _pow(a, b):
 
 
 def _xlogy(x, y):
-    return 0.0 if x == 0 else x * math.log(y)
+    # d/db a^b = a^b*log(a) has no real value for a < 0: NaN there, as PyTorch and JAX give,
+    # so the other partials of x^y (and the value) are still reported.
+    if x == 0:
+        return 0.0
+    if y > 0:
+        return x * math.log(y)
+    return x * -math.inf if y == 0 else math.nan
 
 
 def _zero(m, g, out, *xs):
@@ -280,7 +286,8 @@ op("xlogy", 2, fwd=_xlogy,
    rules=(lambda m, g, out, x, y: g * m.log(y),
           lambda m, g, out, x, y: g * x / y),
    sym=lambda s, x, y: s.Piecewise((0, s.Eq(x, 0)), (x * s.log(y), True)),
-   py="(0.0 if {0} == 0 else {0} * math.log({1}))",
+   py="(0.0 if {0} == 0 else {0} * math.log({1}) if {1} > 0 "
+      "else {0} * -math.inf if {1} == 0 else math.nan)",
    np="np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))",
    c="({0} == 0.0 ? 0.0 : {0} * log({1}))", public=False, domain=((0.5, 3), (0.5, 3)))
 

@@ -64,7 +64,12 @@ class ToAst(lark.Transformer):
         return ast.Num(_span(tok), _exact(text), text)
 
     def name(self, tok):          # `NAME -> name`
-        return ast.Name(_span(tok), str(tok))
+        text = str(tok)
+        if not text.isidentifier():
+            # \w admits digits such as '²' that Python names do not: x² is not x^2.
+            hint = ": write powers as x^2" if any(c in _SUPERSCRIPTS for c in text) else ""
+            raise _Rejected(_span(tok), f"{text!r} is not a valid name{hint}")
+        return ast.Name(_span(tok), text)
 
     def call(self, name, lpar, args, rpar):
         return ast.Call(_span(name).merge(_span(rpar)), self.name(name), tuple(args))
@@ -88,7 +93,8 @@ class ToAst(lark.Transformer):
             return ast.Assign(span, target, value)
         if isinstance(target, ast.Call) and all(isinstance(a, ast.Name) for a in target.args):
             return ast.FuncDef(span, target.func, target.args, value)
-        raise _AssignTargetError(target.span)
+        raise _Rejected(target.span, "can only assign to a name (`n = ...`) or define a "
+                        "function (`f(x, y) = ...`)")
 
     def program(self, *statements):
         kept = tuple(s for s in statements if s is not None)
@@ -97,9 +103,15 @@ class ToAst(lark.Transformer):
         return ast.Program(kept[0].span.merge(kept[-1].span), kept)
 
 
-class _AssignTargetError(Exception):
-    def __init__(self, span):
-        self.span = span
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+
+
+class _Rejected(Exception):
+    """Raised inside a transformer callback; `parse` turns it into an ExprSyntaxError."""
+
+    def __init__(self, span, message):
+        super().__init__(message)
+        self.span, self.message = span, message
 
 
 class _DropNewlinesInParens:
@@ -141,9 +153,8 @@ def parse(text: str) -> ast.Program:
     try:
         with gc_paused():
             program = _get_parser("\n" in text or "\r" in text).parse(text)
-    except _AssignTargetError as err:
-        raise ExprSyntaxError("can only assign to a name (`n = ...`) or define a function "
-                              "(`f(x, y) = ...`)", err.span, text) from None
+    except _Rejected as err:
+        raise ExprSyntaxError(err.message, err.span, text) from None
     except lark.exceptions.UnexpectedCharacters as err:
         span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
         char = text[err.pos_in_stream]

@@ -221,3 +221,33 @@ def test_error_in_a_huge_line_shows_a_window_not_the_whole_line():
     shown = str(info.value).splitlines()
     assert all(len(line) < 300 for line in shown)
     assert shown[-1].strip() == "^" and shown[-2][len(shown[-1]) - 1] == "*"
+
+
+def test_superscripts_are_not_names():
+    with pytest.raises(eg.ExprSyntaxError, match=r"'x²' is not a valid name: write powers as x\^2"):
+        eg.compile("x² + 1")
+
+
+def test_derivative_domain_errors_point_at_the_node():
+    f = eg.compile("a = x + 1; b = sqrt(x) + sqrt(y); b*a")
+    for call in (lambda: f.grad(x=0, y=1), lambda: f.graph(x=0, y=1)):
+        with pytest.raises(eg.DomainError, match=r"derivative of sqrt\(0\)") as info:
+            call()
+        assert info.value.column == 16 and "`sqrt(x)`" in info.value.message
+
+
+def test_negative_base_with_variable_exponent_reports_nan_for_the_exponent_only():
+    # As PyTorch and JAX: the value and d/dx exist, d/dy = x^y*log(x) has no real value.
+    import math
+    value, grads = eg.compile("pow(x, y)").grad(x=-2, y=3)
+    assert value == -8.0 and grads["x"] == 12.0 and math.isnan(grads["y"])
+    value, grads = eg.compile("x^y").grad(x=0, y=2)
+    assert (value, grads) == (0.0, {"x": 0.0, "y": 0.0})
+
+
+def test_values_too_large_or_given_twice():
+    f = eg.compile("x*y")
+    with pytest.raises(eg.VariableError, match="too large"):
+        f(x=10**400, y=1)
+    with pytest.raises(eg.VariableError, match="given both by position and by name"):
+        f.grad(1, x=2)
