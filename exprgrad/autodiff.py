@@ -19,7 +19,7 @@ from functools import partial
 from types import SimpleNamespace
 from typing import Sequence
 
-from .ir import Graph, Node
+from .ir import Graph, Node, copy_nodes
 from .ops import OPS
 
 
@@ -34,22 +34,8 @@ def copy_forward(graph: Graph, into: Graph) -> dict[int, Node]:
     The copy is verbatim (no peephole identities): the forward sweep must compute exactly what
     the interpreter computes, so ``0*log(x)`` still reports log(-1) and ``x*1`` stays visible.
     """
-    mapping: dict[int, Node] = {}
     peephole, into.peephole = into.peephole, False
-    for node in graph.order():
-        if node.op == "var":
-            new = into.var(node.payload)
-        elif node.op == "const":
-            new = into.const(node.payload)
-        else:
-            new = into.apply(node.op, *(mapping[a.index] for a in node.args))
-        mapping[node.index] = new
-        if node in graph.labels:
-            into.name(new, graph.labels[node])
-        if node in graph.spans:
-            into.note_span(new, graph.spans[node])
-    for name in graph.vars:                     # variables of dead statements stay variables
-        into.var(name)
+    mapping = copy_nodes(graph, into)
     into.peephole = peephole
     return mapping
 

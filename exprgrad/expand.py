@@ -24,7 +24,7 @@ from __future__ import annotations
 from functools import partial
 from types import SimpleNamespace
 
-from .ir import Graph, Node
+from .ir import Graph, copy_nodes
 from .ops import OPS
 
 
@@ -42,25 +42,7 @@ def expand(graph: Graph) -> Graph:
     """A copy of `graph` (reachable nodes) with every expandable op rewritten via exp."""
     out = Graph(graph.source, peephole=graph.peephole)
     m = expanding_math(out)
-    mapping: dict[int, Node] = {}
-    for node in graph.order():
-        if node.op == "var":
-            new = out.var(node.payload)
-        elif node.op == "const":
-            new = out.const(node.payload)
-        else:
-            first = len(out.nodes)
-            new = getattr(m, node.op)(*(mapping[a.index] for a in node.args))
-            if node in graph.spans:     # the helper nodes of an expansion share its span
-                for helper in out.nodes[first:]:
-                    out.note_span(helper, graph.spans[node])
-        mapping[node.index] = new
-        if node in graph.labels:
-            out.name(new, graph.labels[node])
-        if node in graph.spans:
-            out.note_span(new, graph.spans[node])
-    for name in graph.vars:                     # variables of dead statements stay variables
-        out.var(name)
+    mapping = copy_nodes(graph, out, build=lambda op, *args: getattr(m, op)(*args))
     out.outputs = [mapping[o.index] for o in graph.outputs]
     out.output_names = list(graph.output_names)
     return out

@@ -233,6 +233,33 @@ class Graph:
         return self.source[span.start:span.end]
 
 
+def copy_nodes(graph: Graph, into: Graph, build=None) -> dict[int, Node]:
+    """Rebuild the reachable nodes of `graph` in `into`, with labels and spans; returns
+    ``old index -> new node``.  `build(op, args)` makes an op node (default `into.apply`);
+    nodes it creates along the way (an expansion's helpers) share the source span."""
+    build = build or into.apply
+    mapping: dict[int, Node] = {}
+    for node in graph.order():
+        if node.op == "var":
+            new = into.var(node.payload)
+        elif node.op == "const":
+            new = into.const(node.payload)
+        else:
+            first = len(into.nodes)
+            new = build(node.op, *(mapping[a.index] for a in node.args))
+            if node in graph.spans:
+                for made in into.nodes[first:]:
+                    into.note_span(made, graph.spans[node])
+        mapping[node.index] = new
+        if node in graph.labels:
+            into.name(new, graph.labels[node])
+        if node in graph.spans:
+            into.note_span(new, graph.spans[node])
+    for name in graph.vars:                     # variables of dead statements stay variables
+        into.var(name)
+    return mapping
+
+
 def _is(node: Node, value) -> bool:
     return node.op == "const" and node.payload == value
 

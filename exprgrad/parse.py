@@ -161,7 +161,7 @@ def parse(text: str) -> ast.Program:
         raise ExprSyntaxError(f"unexpected character {char!r}", span, text) from None
     except lark.exceptions.UnexpectedToken as err:
         raise _token_error(err, text) from None
-    except lark.exceptions.UnexpectedEOF as err:   # pragma: no cover - LALR reports $END tokens
+    except lark.exceptions.UnexpectedEOF:   # pragma: no cover - LALR reports $END tokens
         raise ExprSyntaxError("unexpected end of input", _end_span(text), text) from None
     if not program.statements:
         raise ExprSyntaxError("empty expression: nothing to compute", Span(1, 1, 0, 0), text)

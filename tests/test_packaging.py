@@ -1,5 +1,4 @@
 """A built wheel carries the grammar and works outside the repository."""
-import shutil
 import subprocess
 import sys
 import zipfile
