@@ -329,3 +329,13 @@ def test_cli_big_inputs_answer_with_the_symbolic_side_skipped():
     assert "sympy: 1500 of 1500 skipped" in res.stdout
     res = run("sin(" * 400 + "x" + ")" * 400, "--at", "x=0.5")
     assert res.returncode == 0 and "nested" in res.stdout and "Traceback" not in res.stderr
+
+
+def test_undefined_closed_form_is_not_a_disagreement_when_finite_differences_agree():
+    # d/dy x^y = x^y*log(x) has no closed-form value at x = 0; the DAG (0) and the finite
+    # difference (0) agree, so the check passes and says why sympy has no figure.
+    report = eg.compile("x^y").check(x=0, y=2)
+    assert report.ok
+    row = {r.name: r for r in report.rows}["y"]
+    assert row.dag == 0.0 and row.fd == pytest.approx(0.0, abs=1e-9)
+    assert any("undefined" in note for note in row.notes)
