@@ -23,9 +23,9 @@ from fractions import Fraction
 import sympy
 
 from ..autodiff import copy_forward
-from ..errors import CodegenError
+from ..errors import CodegenError, SymbolicError
 from ..ir import Graph, Node
-from ..ops import OPS
+from ..symbolic import symbol, to_sympy
 
 # sympy function class -> registry op (one argument each)
 _FUNCTIONS = {sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.sin: "sin",
@@ -34,28 +34,17 @@ _FUNCTIONS = {sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.sin:
               sympy.sign: "sign"}
 
 
-def to_sympy(graph: Graph) -> tuple[sympy.Expr, dict[str, sympy.Symbol]]:
-    """The output of `graph` as a sympy expression over real symbols named like the variables."""
-    symbols = {v: sympy.Symbol(f"v{i}", real=True) for i, v in enumerate(graph.variables)}
-    done: dict[int, sympy.Expr] = {}
-    for n in graph.order([graph.output]):
-        if n.op == "var":
-            done[n.index] = symbols[n.payload]
-        elif n.op == "const":
-            done[n.index] = sympy.Rational(n.payload.numerator, n.payload.denominator)
-        else:
-            done[n.index] = OPS[n.op].sym(sympy, *(done[a.index] for a in n.args))
-    return done[graph.output.index], symbols
-
-
 def symbolic_graph(graph: Graph) -> Graph:
     """Outputs ``[value, d_v for v in graph.variables]``, derivatives from sympy after cse."""
     out = Graph(graph.source, peephole=True)
     mapping = copy_forward(graph, out)
+    symbols = {v: symbol(v) for v in graph.variables}
     try:
-        expr, symbols = to_sympy(graph)
+        expr = to_sympy(graph)            # the same conversion (and budgets) as the check
         derivatives = [sympy.diff(expr, s) for s in symbols.values()]
         replacements, reduced = sympy.cse(derivatives)
+    except SymbolicError as err:
+        raise CodegenError(f"{err.message}; use the reverse strategy") from None
     except RecursionError:
         raise CodegenError("the expression is too deeply nested for sympy; "
                            "use the reverse strategy") from None
