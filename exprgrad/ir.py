@@ -470,7 +470,9 @@ def format_expr(node: Node, names: dict, root: Node | None = None) -> str:
 def _const_text(value: Fraction) -> str:
     """Exact decimal where one exists (literals always have one), else a quotient."""
     if value.denominator == 1:
-        return str(value.numerator)
+        text = str(value.numerator)
+        zeros = len(text) - len(text.rstrip("0"))
+        return f"{text[:-zeros]}e{zeros}" if zeros > 20 else text
     as_float = float(value)
     if Fraction(repr(as_float)) == value:
         return repr(as_float)
@@ -482,6 +484,10 @@ def _const_text(value: Fraction) -> str:
     if den != 1:
         return f"({value.numerator}/{value.denominator})"
     places = max(twos, fives)
-    digits = str(abs(value.numerator) * 10 ** places // value.denominator).rjust(places + 1, "0")
+    digits = str(abs(value.numerator) * 10 ** places // value.denominator)
     sign = "-" if value < 0 else ""
+    if places > 20:            # 1e-400 rather than 0.000...0001 (still exact)
+        significant = digits.rstrip("0")
+        return f"{sign}{significant}e-{places - (len(digits) - len(significant))}"
+    digits = digits.rjust(places + 1, "0")
     return f"{sign}{digits[:-places]}.{digits[-places:]}"

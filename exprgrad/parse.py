@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import sys
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ from lark import Lark, Token, v_args
 
 from . import syntax as ast
 from .errors import ExprSyntaxError, Span
+from .ops import FUNCTIONS
 from .ir import gc_paused
 
 # Operator terminals of the grammar → registry keys.
@@ -61,7 +63,11 @@ class ToAst(lark.Transformer):
 
     def number(self, tok):        # Corresponds to `NUMBER -> number`
         text = str(tok)
-        return ast.Num(_span(tok), _exact(text), text)
+        value = _exact(text)
+        if value > _FLOAT_MAX:
+            raise _Rejected(_span(tok), f"the number {text} is too large for a float "
+                                        "(the largest is about 1.8e308)")
+        return ast.Num(_span(tok), value, text)
 
     def name(self, tok):          # `NAME -> name`
         text = str(tok)
@@ -104,6 +110,7 @@ class ToAst(lark.Transformer):
 
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_FLOAT_MAX = Fraction(sys.float_info.max)
 
 
 class _Rejected(Exception):
@@ -200,8 +207,24 @@ def _token_error(err, text: str) -> ExprSyntaxError:
         return ExprSyntaxError(message, span, text, err.expected)
     span = _span(tok)
     shown = "a new line" if tok.type == "_NEWLINE" else repr(str(tok))
-    message = f"unexpected {shown}" + _describe(err.expected)
+    message = f"unexpected {shown}" + _describe(err.expected) + _juxtaposition_hint(tok, text)
     return ExprSyntaxError(message, span, text, err.expected)
+
+
+def _juxtaposition_hint(tok: Token, text: str) -> str:
+    """`2x` and `sin x` are the usual slips: say what to write instead."""
+    if tok.type not in ("NAME", "NUMBER", "LPAR"):
+        return ""
+    before = text[:tok.start_pos].rstrip()
+    word = before[len(before.rstrip("_0123456789abcdefghijklmnopqrstuvwxyz"
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ")):]
+    if tok.type == "NUMBER" and str(tok).startswith(".") and before[-1:].isdigit():
+        return " (a number has at most one decimal point)"
+    if word in FUNCTIONS and tok.type != "LPAR":
+        return f" (call functions with parentheses: {word}({tok}))"
+    if before and (before[-1].isalnum() or before[-1] in "._)"):
+        return " (multiplication needs '*': write a*b, 2*x)"
+    return ""
 
 
 def _unclosed_paren(text: str) -> Span | None:

@@ -251,3 +251,23 @@ def test_values_too_large_or_given_twice():
         f(x=10**400, y=1)
     with pytest.raises(eg.VariableError, match="given both by position and by name"):
         f.grad(1, x=2)
+
+
+@pytest.mark.parametrize("text, hint, column", [
+    ("2x", "multiplication needs '*'", 2),
+    ("(a+b)(a-b)", "multiplication needs '*'", 6),
+    ("sin x", "call functions with parentheses: sin(x)", 5),
+    ("1.2.3", "at most one decimal point", 4),
+])
+def test_common_slips_get_a_hint(text, hint, column):
+    with pytest.raises(eg.ExprSyntaxError) as info:
+        eg.compile(text)
+    assert hint in info.value.message and info.value.column == column
+
+
+def test_numbers_beyond_float_range():
+    with pytest.raises(eg.ExprSyntaxError, match="too large for a float"):
+        eg.compile("1e400*x")
+    f = eg.compile("1e-400*x + 1e300*y")       # underflows to 0.0, as float('1e-400') does
+    assert f(x=1, y=1) == 1e300
+    assert str(f) == "1e-400*x + 1e300*y"
