@@ -187,13 +187,13 @@ def _equation(lhs: str, expr, latex: bool) -> str:
 def closed_forms(f: Function, names: list[str], cached_only: bool = False) -> dict:
     """JSON fields for the closed forms (sympy syntax and LaTeX); ``symbolic_skipped`` says
     why some are missing.  ``cached_only``: only what the check already computed."""
-    from .symbolic import Budget, latex as to_latex
+    from .symbolic import Budget, latex as to_latex, text
     forms = f._closed_forms()
     budget = Budget(seconds=0.0 if cached_only else Budget().seconds)
     data: dict = {"symbolic_skipped": None}
 
     def form(expr):
-        return {"sympy": str(expr), "latex": to_latex(expr)}
+        return {"sympy": text(expr), "latex": to_latex(expr)}
     for key, expanded in (("", False), ("_expanded", True)):
         data["closed_form" + key], data["derivatives" + key] = None, {}
         try:

@@ -431,17 +431,21 @@ def latex(function) -> str | None:
     """The closed forms of a `Function` (value and partial derivatives) as LaTeX, when its
     symbolic side (``.sympy``, ``.derivatives``) is available; None otherwise."""
     from .errors import ExprError
-    if not (hasattr(function, "sympy") and hasattr(function, "derivatives")):
+    # On the type: hasattr on the instance would run the sympy properties (and let their
+    # SymbolicError out) before the size check below.
+    if not (hasattr(type(function), "sympy") and hasattr(type(function), "derivatives")):
         return None
     if len(function.ir.order()) > LATEX_LIMIT:
         return None
     import sympy
+
+    from .symbolic import latex as to_latex     # SymbolicError for numbers too long to print
     try:
         out = sympy.latex(sympy.Symbol(function.output_name))
-        rows = [rf"{out} &= {sympy.latex(function.sympy)}"]
+        rows = [rf"{out} &= {to_latex(function.sympy)}"]
         for name, expr in function.derivatives.items():
             lhs = rf"\frac{{\partial {out}}}{{\partial {sympy.latex(sympy.Symbol(name))}}}"
-            rows.append(rf"{lhs} &= {sympy.latex(expr)}")
+            rows.append(rf"{lhs} &= {to_latex(expr)}")
     except ExprError:
         return None
     return "$$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$$"

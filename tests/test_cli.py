@@ -90,6 +90,16 @@ def test_caret_under_the_column():
     assert lines[-2] == "tanh(x1" and lines[-1] == " " * 7 + "^"
 
 
+@pytest.mark.parametrize("extra", [[], ["--json"], ["--latex"]])
+def test_closed_form_with_a_number_too_long_to_print_is_skipped_not_a_traceback(extra):
+    # sympy keeps 2^20000 exact (6,021 digits); Python refuses to print it (ValueError).
+    res = run("x*2^20000", *extra)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    assert "symbolic side skipped: a number in the closed form has more than" in res.stdout
+    assert "x*2^20000" in res.stdout
+
+
 def test_usage_errors_exit_2():
     assert run().returncode == 2
     assert run("x", "--bogus").returncode == 2

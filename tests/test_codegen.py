@@ -301,6 +301,15 @@ def test_bad_target_name_and_strategy():
         f.to_source("python", strategy="magic")
 
 
+@pytest.mark.parametrize("text", ["x/1e-308/1e-308", "2^1024*x", "exp(x)*1e308*10"])
+def test_symbolic_strategy_constant_beyond_double_range_is_a_codegen_error(text):
+    # sympy folds these constants exactly (1e616, 2^1024): no double literal can print them.
+    f = eg.compile(text)
+    with pytest.raises(eg.CodegenError, match="beyond the range of a double"):
+        f.to_source("python", strategy="symbolic")
+    assert "def grad_f(" in f.to_source("python")          # the reverse strategy still emits
+
+
 # ---- strategies, cost, size -----------------------------------------------------------------
 
 SMOOTH = [(t, d) for t, d in CORPUS if not any(k in t for k in ("relu", "abs", "max", "min"))]

@@ -284,6 +284,14 @@ def test_notebook_reprs():
         assert latex is None                  # the symbolic side is not there to ask
 
 
+@pytest.mark.parametrize("text", ["-" * 5001 + "x",                  # over the size limit
+                                  "sin(" * 100 + "x" + ")" * 100,     # over sympy's depth
+                                  "x*2^20000"])                        # a number too long
+def test_latex_repr_is_none_when_the_symbolic_side_is_skipped(text):
+    # IPython calls _repr_latex_ on display: it must return None, not raise SymbolicError.
+    assert eg.compile(text)._repr_latex_() is None
+
+
 def test_seed_pictures_example_draws_every_seed_picture(tmp_path):
     res = subprocess.run([sys.executable, str(ROOT / "examples" / "seed_pictures.py"),
                           str(tmp_path), "--format", "dot"], capture_output=True, text=True,

@@ -74,7 +74,13 @@ def _build(expr: sympy.Basic, g: Graph, built: dict) -> Node:
 
 def _node(e: sympy.Basic, g: Graph, args: list[Node]) -> Node:
     if e.is_Rational:
-        return g.const(Fraction(int(e.p), int(e.q)))
+        value = Fraction(int(e.p), int(e.q))
+        try:
+            float(value)       # sympy folds 1e308*10 exactly; no double holds the result
+        except OverflowError:
+            raise CodegenError(f"the closed form has a constant beyond the range of a double "
+                               f"({sympy.Float(e, 3)}); use the reverse strategy") from None
+        return g.const(value)
     if e.is_Float:
         return g.const(Fraction(float(e)))
     if e is sympy.pi:
