@@ -22,7 +22,7 @@ from types import SimpleNamespace
 from typing import Iterable
 
 from .errors import DomainError
-from .ir import domain_error
+from .ir import domain_error, failure
 from .ops import FLOAT_MATH, OPS, Op
 
 _BY_SYMBOL = {o.symbol: o for o in OPS.values()}
@@ -76,16 +76,8 @@ class Value:
 
     # ---- building ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _lift(x) -> "Value":
-        if isinstance(x, Value):
-            return x
-        v = Value(x)
-        v._const = True
-        return v
-
     def _apply(self, name: str, *others) -> "Value":
-        args = (self, *map(Value._lift, others))
+        args = (self, *map(as_value, others))
         fn = OPS[name]
         try:
             data = fn.fwd(*[a.data for a in args])
@@ -97,14 +89,14 @@ class Value:
     # (operator.add/sub/mul, checked at import below) and build the node without a call.
     def __add__(self, other):
         if other.__class__ is not Value:
-            other = _lifted(other)
+            other = as_value(other)
         out = _new(Value)
         out.data, out.grad, out._args, out._fn = self.data + other.data, 0.0, (self, other), _ADD
         out.label, out._const, out._seq = "", False, _tick()
         return out
 
     def __radd__(self, other):
-        other = _lifted(other)
+        other = as_value(other)
         out = _new(Value)
         out.data, out.grad, out._args, out._fn = other.data + self.data, 0.0, (other, self), _ADD
         out.label, out._const, out._seq = "", False, _tick()
@@ -112,14 +104,14 @@ class Value:
 
     def __sub__(self, other):
         if other.__class__ is not Value:
-            other = _lifted(other)
+            other = as_value(other)
         out = _new(Value)
         out.data, out.grad, out._args, out._fn = self.data - other.data, 0.0, (self, other), _SUB
         out.label, out._const, out._seq = "", False, _tick()
         return out
 
     def __rsub__(self, other):
-        other = _lifted(other)
+        other = as_value(other)
         out = _new(Value)
         out.data, out.grad, out._args, out._fn = other.data - self.data, 0.0, (other, self), _SUB
         out.label, out._const, out._seq = "", False, _tick()
@@ -127,14 +119,14 @@ class Value:
 
     def __mul__(self, other):
         if other.__class__ is not Value:
-            other = _lifted(other)
+            other = as_value(other)
         out = _new(Value)
         out.data, out.grad, out._args, out._fn = self.data * other.data, 0.0, (self, other), _MUL
         out.label, out._const, out._seq = "", False, _tick()
         return out
 
     def __rmul__(self, other):
-        other = _lifted(other)
+        other = as_value(other)
         out = _new(Value)
         out.data, out.grad, out._args, out._fn = other.data * self.data, 0.0, (other, self), _MUL
         out.label, out._const, out._seq = "", False, _tick()
@@ -146,7 +138,7 @@ class Value:
         """Natural logarithm, or ``log(x, base) = log(x)/log(base)`` as in the language."""
         if base is None:
             return self._apply("log")
-        return self._apply("log") / Value._lift(base)._apply("log")
+        return self._apply("log") / as_value(base)._apply("log")
 
     # ---- backward ---------------------------------------------------------------------------
 
@@ -194,6 +186,7 @@ def _node(data: float, args: tuple, fn: Op) -> Value:
 
 
 def _const(x) -> Value:
+    """A number lifted into the graph: a leaf that needs no gradient."""
     v = Value(x)
     v._const = True
     return v
@@ -210,7 +203,7 @@ def _binary(name: str, reflected: bool = False):
 
     def method(self, other):
         if other.__class__ is not Value:
-            other = _lifted(other)
+            other = as_value(other)
         a, b = (other, self) if reflected else (self, other)
         try:
             data = fwd(a.data, b.data)
@@ -251,7 +244,8 @@ def _unary(name: str):
     return method
 
 
-def _lifted(x) -> Value:
+def as_value(x) -> Value:
+    """`x` itself if it is a Value, else the number lifted into a constant leaf."""
     return x if isinstance(x, Value) else _const(x)
 
 
@@ -293,14 +287,9 @@ def _lookup(op, nargs: int) -> Op:
 
 
 def _domain_error(fn: Op, args, exc: Exception, what: str = "") -> DomainError:
-    shown = [f"{a.data:g}" for a in args]
-    call = (f"{shown[0]} {fn.infix} {shown[1]}" if fn.infix and len(args) == 2
-            else f"{fn.name}({', '.join(shown)})")
     labels = [a.label for a in args if a.label]
     named = f" (inputs {', '.join(labels)})" if labels else ""
-    reason = {ZeroDivisionError: "division by zero", OverflowError: "the result overflows"}.get(
-        type(exc), "outside the function's domain")
-    return DomainError(f"{what}{call} is undefined: {reason}{named}")
+    return DomainError(failure(fn.name, [a.data for a in args], exc, what) + named)
 
 
 # ---- the backward sweep, specialised from the registry's rules ---------------------------------
@@ -423,8 +412,7 @@ def value_graph(graph, point: dict[str, float], origins: dict | None = None) -> 
         if node.op == "var":
             v = Value(point[node.payload], label=node.payload)
         elif node.op == "const":
-            v = Value(float(node.payload))
-            v._const = True
+            v = _const(float(node.payload))
         else:
             args = tuple([values[a.index] for a in node.args])
             fn = OPS[node.op]
@@ -441,10 +429,8 @@ def value_graph(graph, point: dict[str, float], origins: dict | None = None) -> 
 
 
 def _nullary(name: str) -> Value:
-    v = Value(OPS[name].fwd())
-    v._fn = None
+    v = _const(OPS[name].fwd())
     v.label = name
-    v._const = True
     return v
 
 

@@ -354,10 +354,9 @@ def evaluate(graph: Graph, point: dict[str, float], nodes: list[Node] | None = N
     return vals
 
 
-def domain_error(graph: Graph, node: Node, args: list, exc: Exception,
-                 what: str = "") -> DomainError:
-    """A `DomainError` that names the failing node, its arguments and where it came from."""
-    op = OPS[node.op]
+def failure(op_name: str, args: list, exc: Exception, what: str = "") -> str:
+    """The head of a domain-error message: ``log(-1) is undefined: outside the ...``."""
+    op = OPS[op_name]
     shown = [_fmt(a) for a in args]
     if op.infix and len(args) == 2:
         call = f"{shown[0]} {op.infix} {shown[1]}"
@@ -367,8 +366,14 @@ def domain_error(graph: Graph, node: Node, args: list, exc: Exception,
         type(exc), "outside the function's domain")
     if what and isinstance(exc, ZeroDivisionError):
         reason = "the slope is infinite there"
+    return f"{what}{call} is undefined: {reason}"
+
+
+def domain_error(graph: Graph, node: Node, args: list, exc: Exception,
+                 what: str = "") -> DomainError:
+    """A `DomainError` that names the failing node, its arguments and where it came from."""
+    message = failure(node.op, args, exc, what)
     where = graph.source_of(node)
-    message = f"{what}{call} is undefined: {reason}"
     if where is not None:
         message += f", in `{where}`"
     return DomainError(message, graph.spans.get(node), graph.source or None)

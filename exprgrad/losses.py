@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .engine import Value
+from .engine import Value, as_value
 
 
 def _reduce(per_sample: list, reduction: str):
@@ -31,10 +31,10 @@ def _reduce(per_sample: list, reduction: str):
 def _elementwise(one, pred, target, reduction: str):
     """`one(p, t)` for a single pair, or reduced over two sequences of the same length."""
     if not isinstance(pred, (list, tuple)):
-        return one(Value._lift(pred), target)
+        return one(as_value(pred), target)
     if len(pred) != len(target) or not pred:
         raise ValueError(f"{len(pred)} predictions for {len(target)} targets")
-    return _reduce([one(Value._lift(p), t) for p, t in zip(pred, target)], reduction)
+    return _reduce([one(as_value(p), t) for p, t in zip(pred, target)], reduction)
 
 
 def mse(pred, target, reduction: str = "mean"):
