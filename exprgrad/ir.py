@@ -32,12 +32,6 @@ from .errors import DomainError, Span, VariableError
 from .ops import OPS, PREC_ADD, PREC_NEG
 
 LEAVES = ("var", "const")
-_FOLDABLE = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b, "neg": lambda a: -a,
-    "pow": lambda a, b: a ** int(b),
-}
-_MAX_FOLDED_POWER = 64
 _ARITY = {name: o.arity for name, o in OPS.items()}
 
 
@@ -172,15 +166,13 @@ class Graph:
     def _fold(self, op: str, args: tuple) -> Node | None:
         """Fold constants only where the float result equals the exact one, so folding never
         changes a number the unfolded graph would compute."""
-        rule = _FOLDABLE.get(op)
+        rule = OPS[op].exact
         if rule is None or not args or not all(a.is_const for a in args):
-            return None
-        if op == "pow" and (args[1].payload.denominator != 1
-                            or abs(args[1].payload) > _MAX_FOLDED_POWER
-                            or args[0].payload == 0):
             return None
         try:
             exact = rule(*(a.payload for a in args))
+            if exact is None:
+                return None
             approx = OPS[op].fwd(*(a.value for a in args))
         except (ZeroDivisionError, ValueError, OverflowError):
             return None         # left in place: evaluation reports it against the node

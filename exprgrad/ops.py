@@ -54,6 +54,9 @@ class Op:
     # ..., "c": ...}), ...)``, snippets using the other argument as "{0}"; each must compute
     # what `fwd` computes for that constant (pow: a^2 is a * a).
     special: tuple = ()
+    # The op on exact Fractions, for constant folding (ir.py folds only where the float
+    # result equals this one); it returns None where it will not fold.  None: never folded.
+    exact: Callable | None = None
 
     @property
     def symbol(self) -> str:
@@ -98,6 +101,13 @@ def _pow(a, b):
     return math.pow(a, b)
 
 
+def _pow_exact(a, b):
+    # Only small integer powers of nonzero bases are worth folding exactly (2^3^2 = 512).
+    if b.denominator != 1 or abs(b) > 64 or a == 0:
+        return None
+    return a ** int(b)
+
+
 def _xlogy(x, y):
     # d/db a^b = a^b*log(a) has no real value for a < 0: NaN there, as PyTorch and JAX give,
     # so the other partials of x^y (and the value) are still reported.
@@ -124,30 +134,35 @@ op("add", 2, fwd=operator.add,
           lambda m, g, out, a, b: g),
    sym=lambda s, a, b: a + b,
    py="{0} + {1}", np="{0} + {1}", c="{0} + {1}",
-   infix="+", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)))
+   infix="+", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)),
+   exact=operator.add)
 op("sub", 2, fwd=operator.sub,
    rules=(lambda m, g, out, a, b: g,
           lambda m, g, out, a, b: -g),
    sym=lambda s, a, b: a - b,
    py="{0} - {1}", np="{0} - {1}", c="{0} - {1}",
-   infix="-", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)))
+   infix="-", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)),
+   exact=operator.sub)
 op("mul", 2, fwd=operator.mul,
    rules=(lambda m, g, out, a, b: g * b,
           lambda m, g, out, a, b: g * a),
    sym=lambda s, a, b: a * b,
    py="{0} * {1}", np="{0} * {1}", c="{0} * {1}",
-   infix="*", prec=PREC_MUL, public=False, domain=((-3, 3), (-3, 3)))
+   infix="*", prec=PREC_MUL, public=False, domain=((-3, 3), (-3, 3)),
+   exact=operator.mul)
 op("div", 2, fwd=_div,
    rules=(lambda m, g, out, a, b: g / b,
           lambda m, g, out, a, b: -(g * out) / b),
    sym=lambda s, a, b: a / b,
    py="{0} / {1}", np="{0} / {1}", c="{0} / {1}",
-   infix="/", prec=PREC_MUL, public=False, domain=((-3, 3), (0.5, 3)))
+   infix="/", prec=PREC_MUL, public=False, domain=((-3, 3), (0.5, 3)),
+   exact=_div)
 op("neg", 1, fwd=operator.neg,
    rules=(lambda m, g, out, x: -g,),
    sym=lambda s, x: -x,
    py="-{0}", np="-{0}", c="-{0}",
-   infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),))
+   infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),),
+   exact=operator.neg)
 # pow is both the `^`/`**` operator and the function pow(a, b).  d/db a^b = a^b*log(a) is
 # written with xlogy so that 0^b (b > 0) has derivative 0 in b, as in PyTorch.
 op("pow", 2, fwd=_pow,
@@ -156,7 +171,8 @@ op("pow", 2, fwd=_pow,
    sym=lambda s, a, b: a ** b,
    py="math.pow({0}, {1})", np="{0} ** {1}", c="pow({0}, {1})",
    infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)),
-   special=((1, 2, {"py": "{0} * {0}", "np": "{0} * {0}", "c": "{0} * {0}"}),))
+   special=((1, 2, {"py": "{0} * {0}", "np": "{0} * {0}", "c": "{0} * {0}"}),),
+   exact=_pow_exact)
 
 # ---- functions --------------------------------------------------------------------------------
 
