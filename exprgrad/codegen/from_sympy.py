@@ -25,13 +25,23 @@ import sympy
 from ..autodiff import copy_forward
 from ..errors import CodegenError, SymbolicError
 from ..ir import Graph, Node
+from ..ops import OPS
 from ..symbolic import symbol, to_sympy
 
-# sympy function class -> registry op (one argument each)
-_FUNCTIONS = {sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.sin: "sin",
-              sympy.cos: "cos", sympy.tan: "tan", sympy.asin: "asin", sympy.acos: "acos",
-              sympy.atan: "atan", sympy.sinh: "sinh", sympy.cosh: "cosh", sympy.Abs: "abs",
-              sympy.sign: "sign"}
+def _sympy_functions() -> dict:
+    """sympy function class -> registry op, read off each one-argument op's `sym` (the ops
+    that sympy writes as ``F(x)``: exp, tanh, Abs, ...); others are rebuilt in `_node`."""
+    x = sympy.Symbol("x", real=True)
+    found: dict = {}
+    for name, op in OPS.items():
+        if op.arity == 1:
+            expr = op.sym(sympy, x)
+            if expr.args == (x,):
+                found.setdefault(expr.func, name)
+    return found
+
+
+_FUNCTIONS = _sympy_functions()
 
 
 def symbolic_graph(graph: Graph) -> Graph:
