@@ -1,7 +1,7 @@
 """What the workloads share: exprgrad's optional stages, looked up as they are built.
 
 Input: nothing.  Output: the code generators (`exprgrad.codegen`), the compiled training path
-(`exprgrad.compiled`) and the neural-net library (`exprgrad.nn`), or None for a stage that is
+(`exprgrad.nn.compiled`) and the neural-net library (`exprgrad.nn`), or None for a stage that is
 not there, so the runner reports it as missing instead of failing.
 """
 from __future__ import annotations
@@ -27,4 +27,4 @@ def nn():
 
 
 def compiled():
-    return _optional("exprgrad.compiled")
+    return _optional("exprgrad.nn.compiled")

@@ -5,15 +5,16 @@
 >>> round(f(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432), 4)
 0.7071
 """
-from . import losses, nn, optim
+from . import nn
 from .api import Function, compile
-from .compiled import CompiledForward, CompiledLoss, compile_forward, compile_loss
 from .draw import draw_dot
-from .engine import Value
 from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSyntaxError,
                      NameResolutionError, ReassignmentError, RenderError, Span, SymbolicError,
                      UnknownFunctionError, UseBeforeAssignmentError, VariableError)
+from .nn import losses, optim
+from .nn.compiled import CompiledForward, CompiledLoss, compile_forward, compile_loss
 from .parse import parse
+from .value import Value
 
 __version__ = "0.1.0"
 

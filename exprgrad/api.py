@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import types
 
-from .engine import Value, backward_named
-from .ir import Graph, check_values, evaluate, pretty
+from .value import Value, backward_named
+from .interpret import check_values, evaluate
+from .ir import Graph
+from .printer import pretty
 from .lower import lower
+from .ops import FLOAT_ERRORS
 from .parse import parse
 
 
@@ -44,8 +47,8 @@ class Function:
         return self._repr_mimebundle_(include=("image/svg+xml",)).get("image/svg+xml")
 
     def _repr_latex_(self):
-        from .draw import latex
-        return latex(self)
+        from .formulas import latex_block
+        return latex_block(self)
 
     def _point(self, args: tuple, values: dict) -> dict[str, float]:
         if args:
@@ -65,14 +68,14 @@ class Function:
         if not args:
             try:
                 return self._call_kw(**values)
-            except (TypeError, *_FLOAT_ERRORS):
+            except (TypeError, *FLOAT_ERRORS):
                 pass            # bad values, or a domain error: checked and named below
         xs = self._floats(args, values)
         fast = self._compiled()
         try:
             if fast is not None:
                 return fast[0](*xs)
-        except _FLOAT_ERRORS:
+        except FLOAT_ERRORS:
             pass
         # The interpreter names the failing node in a DomainError.
         return evaluate(self.ir, dict(zip(self.variables, xs)), self._order)[self.ir.output.index]
@@ -86,7 +89,7 @@ class Function:
         if not args:
             try:
                 return self._grad_kw(**values)
-            except (TypeError, *_FLOAT_ERRORS):
+            except (TypeError, *FLOAT_ERRORS):
                 pass
         xs = self._floats(args, values)
         fast = self._compiled()
@@ -94,7 +97,7 @@ class Function:
             if fast is not None:
                 value, partials = fast[1](*xs)
                 return value, dict(zip(self.variables, partials))
-        except _FLOAT_ERRORS:
+        except FLOAT_ERRORS:
             pass
         # The Value DAG names the failing node in a DomainError.
         return self._grad_dag(dict(zip(self.variables, xs)))
@@ -192,7 +195,6 @@ class Function:
         return backward_named(self.ir, self._point(args, values))
 
 
-_FLOAT_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 #: graphs with more nodes than this are interpreted: compiling 100,000 statements takes seconds
 COMPILE_LIMIT = 20_000
 

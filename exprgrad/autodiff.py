@@ -15,17 +15,10 @@ generators print: its size grows like the expression's, not like size × number 
 """
 from __future__ import annotations
 
-from functools import partial
-from types import SimpleNamespace
 from typing import Sequence
 
 from .ir import Graph, Node, copy_nodes
 from .ops import OPS
-
-
-def builder_math(graph: Graph) -> SimpleNamespace:
-    """`m` for derivative rules that build nodes of `graph` (one function per op name)."""
-    return SimpleNamespace(**{name: partial(graph.apply, name) for name in OPS})
 
 
 def copy_forward(graph: Graph, into: Graph) -> dict[int, Node]:
@@ -59,7 +52,7 @@ def grad_graph(graph: Graph, wrt: Sequence[str] | None = None) -> Graph:
         if node.index in wanted or any(active[a.index] for a in node.args):
             active[node.index] = 1
 
-    m = builder_math(out)
+    m = out.math
     adjoint: dict[int, Node] = {y.index: out.const(1)}
     blocks: list[tuple[Node, int]] = []
     for node in reversed(forward):

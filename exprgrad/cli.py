@@ -82,19 +82,6 @@ def parse_point(items: list[str]) -> dict[str, float]:
     return point
 
 
-def _number(x: float) -> str:
-    return f"{x:.12g}"
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
-
-
 def select(f: Function, wrt: list[str] | None) -> list[str]:
     if not wrt:
         return list(f.variables)
@@ -108,6 +95,7 @@ def select(f: Function, wrt: list[str] | None) -> list[str]:
 def run_at(f: Function, args) -> int:
     """Value, and per variable the DAG's partial next to sympy's, the exp-expanded closed
     form's and finite differences' (check.py); exit 1 when any row disagrees."""
+    from . import formulas
     from .check import check
     point = parse_point(args.at)
     names = select(f, args.wrt)
@@ -119,92 +107,28 @@ def run_at(f: Function, args) -> int:
                 "variables": list(f.variables), "point": point,
                 "grad": {r.name: r.dag for r in report.rows}, "check": report.to_dict()}
         if not args.no_check:
-            data.update(closed_forms(f, names, cached_only=True))
+            data.update(formulas.json_fields(f, names, cached_only=True))
         print(json.dumps(data, ensure_ascii=False))
         return status
-    header, rows = report.table()
-    notes = report.notes()
-    if args.no_check:                 # no symbolic side: no sympy columns, no notes about them
-        keep = [i for i, h in enumerate(header) if h not in ("sympy", "exp-expanded")]
-        header, rows = [header[i] for i in keep], [[r[i] for i in keep] for r in rows]
-        notes = [n for n in notes if not n.startswith(("sympy:", "exp-expanded:"))]
-    print(f"{out} = {_number(report.value)}")
-    print()
-    print(table(header, rows))
-    print()
-    print("\n".join(notes))
+    print(report.render(symbolic=not args.no_check))
     return status
 
 
 def run_structure(f: Function, args) -> int:
+    from . import formulas
     """The normalised program, its variables and, from sympy, its closed forms."""
     names = select(f, args.wrt)
     if args.json:
         data = {"expression": f.source, "output": f.output_name, "normalized": str(f),
                 "variables": list(f.variables)}
-        data.update(closed_forms(f, names))
+        data.update(formulas.json_fields(f, names))
         print(json.dumps(data, ensure_ascii=False))
         return EXIT_OK
     print(str(f))
     print(f"variables: {', '.join(names) or '(none)'}")
     print()
-    print(closed_form_text(f, names, latex=args.latex))
+    print(formulas.equations(f, names, latex_form=args.latex))
     return EXIT_OK
-
-
-def closed_form_text(f: Function, names: list[str], latex: bool = False) -> str:
-    """``f = ...`` and ``∂f/∂name = ...`` for each name: sympy's pretty printer, or LaTeX."""
-    import sympy
-
-    from .symbolic import Budget, latex as to_latex, pretty_equation, symbol
-    forms, budget, out = f._closed_forms(), Budget(), f.output_name
-    lines = []
-    try:
-        lines.append(_equation(out, forms.expr(budget=budget), latex))
-        for name in names:
-            expr = forms.derivative(name, budget=budget)
-            if latex:
-                lhs = (rf"\frac{{\partial {sympy.latex(symbol(out))}}}"
-                       rf"{{\partial {sympy.latex(symbol(name))}}}")
-                lines.append(f"{lhs} = {to_latex(expr)}")
-            else:
-                lines.append(pretty_equation(f"∂{out}/∂{name}", expr))
-    except ExprError as err:
-        lines.append(str(err))
-    tall = any("\n" in line for line in lines)       # pretty fractions: a blank line between
-    return ("\n\n" if tall else "\n").join(lines)
-
-
-def _equation(lhs: str, expr, latex: bool) -> str:
-    import sympy
-
-    from .symbolic import latex as to_latex, pretty_equation, symbol
-    if latex:
-        return f"{sympy.latex(symbol(lhs))} = {to_latex(expr)}"
-    return pretty_equation(lhs, expr)
-
-
-def closed_forms(f: Function, names: list[str], cached_only: bool = False) -> dict:
-    """JSON fields for the closed forms (sympy syntax and LaTeX); ``symbolic_skipped`` says
-    why some are missing.  ``cached_only``: only what the check already computed."""
-    from .symbolic import Budget, latex as to_latex, text
-    forms = f._closed_forms()
-    budget = Budget(seconds=0.0 if cached_only else Budget().seconds)
-    data: dict = {"symbolic_skipped": None}
-
-    def form(expr):
-        return {"sympy": text(expr), "latex": to_latex(expr)}
-    for key, expanded in (("", False), ("_expanded", True)):
-        data["closed_form" + key], data["derivatives" + key] = None, {}
-        try:
-            data["closed_form" + key] = form(forms.expr(expanded, budget=budget))
-            for n in names:
-                data["derivatives" + key][n] = form(forms.derivative(
-                    n, expanded, budget=budget, tidied=not cached_only))
-        except ExprError as err:
-            if not cached_only:       # with --at, the check's report says what it skipped
-                data["symbolic_skipped"] = data["symbolic_skipped"] or str(err)
-    return data
 
 
 def run_emit(f: Function, args) -> int:

@@ -22,7 +22,7 @@ Graphviz time.  Above ``limit`` values (default `LIMIT`) only the values nearest
 drawn and the rest collapse into one "… N more values" node; `draw_dot` then warns
 (`TruncatedDrawingWarning`).  ``digraph.exprgrad_info`` (a `DrawInfo`) says what was done.
 
->>> from exprgrad.engine import Value
+>>> from exprgrad.value import Value
 >>> a = Value(3.0, label="a"); b = a + a; b.label = "b"; b.backward()
 >>> print(draw_dot(b).source)  # doctest: +NORMALIZE_WHITESPACE
 digraph {
@@ -47,7 +47,9 @@ from pathlib import Path
 import graphviz
 
 from .errors import RenderError
-from .ir import Graph, _const_text, check_values, evaluate
+from .interpret import check_values, evaluate
+from .ir import Graph
+from .printer import const_text
 from .ops import OPS
 
 DOT_LAYOUT_LIMIT = 2_500    # layout size `dot` lays out itself (~1 s); above: pinned layout
@@ -125,7 +127,7 @@ def draw_dot(root, rankdir: str = "LR", format: str = "svg", *, at: dict | None 
 
 
 def _picture(root, at) -> _Picture:
-    from .engine import Value
+    from .value import Value
     if isinstance(root, Value):
         return _from_value(root)
     if isinstance(root, Graph):
@@ -162,7 +164,7 @@ def _from_graph(graph: Graph, at) -> _Picture:
     for n in order:
         label = graph.label(n) or names.get(n.index, "")
         if n.op == "const":
-            label = label or _const_text(n.payload)
+            label = label or const_text(n.payload)
         elif not n.args and n.op != "var":
             label = label or n.op                 # nullary ops (pi) are leaves
         fields = [label] if values is None else [label, f"data {values[n.index]:.4f}"]
@@ -422,30 +424,3 @@ def mimebundle(obj, include=None, exclude=None) -> dict:
         except RenderError as err:
             bundle["text/plain"] += f"\n(no picture: {err.message})"
     return bundle
-
-
-LATEX_LIMIT = 300       # IR nodes; bigger closed forms are unreadable as one formula
-
-
-def latex(function) -> str | None:
-    """The closed forms of a `Function` (value and partial derivatives) as LaTeX, when its
-    symbolic side (``.sympy``, ``.derivatives``) is available; None otherwise."""
-    from .errors import ExprError
-    # On the type: hasattr on the instance would run the sympy properties (and let their
-    # SymbolicError out) before the size check below.
-    if not (hasattr(type(function), "sympy") and hasattr(type(function), "derivatives")):
-        return None
-    if len(function.ir.order()) > LATEX_LIMIT:
-        return None
-    import sympy
-
-    from .symbolic import latex as to_latex     # SymbolicError for numbers too long to print
-    try:
-        out = sympy.latex(sympy.Symbol(function.output_name))
-        rows = [rf"{out} &= {to_latex(function.sympy)}"]
-        for name, expr in function.derivatives.items():
-            lhs = rf"\frac{{\partial {out}}}{{\partial {sympy.latex(sympy.Symbol(name))}}}"
-            rows.append(rf"{lhs} &= {to_latex(expr)}")
-    except ExprError:
-        return None
-    return "$$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$$"

@@ -12,7 +12,7 @@ span of the node it replaces, so pictures and domain errors still point at the u
 The value and gradients are those of the primitive graph, up to rounding and to the expanded
 forms' own limits: ``exp(2*n)`` overflows for n > 354 where ``tanh`` would not.
 
->>> from exprgrad.ir import pretty
+>>> from exprgrad.printer import pretty
 >>> from exprgrad.lower import lower
 >>> from exprgrad.parse import parse
 >>> print(pretty(expand(lower(parse("n = x*w + b; o = tanh(n)")))))

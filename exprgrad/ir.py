@@ -1,8 +1,8 @@
 """The graph IR: a hash-consed SSA graph that every later stage reads.
 
-`lower` (in lower.py) builds a `Graph` from the AST; the gradient pass, the interpreters
-(`evaluate`, the `Value` DAG), sympy conversion, pictures and code generators each walk
-`graph.order()` in one loop.  Nodes are created only after their arguments, so creation order is
+`lower` (in lower.py) builds a `Graph` from the AST; the passes (gradient, expansion), the
+interpreters (interpret.py, the `Value` DAG), sympy conversion, the printer (printer.py),
+pictures and code generators each walk `graph.order()` in one loop.  Nodes are created only after their arguments, so creation order is
 a topological order and no walk needs recursion.
 
 A `Node` is ``(op, args, payload)``: ``op`` is a registry key of `ops.OPS` or one of the leaves
@@ -13,10 +13,7 @@ side table (`Graph.labels`); a node reached by two names keeps the first one.
 >>> from exprgrad.lower import lower
 >>> from exprgrad.parse import parse
 >>> g = lower(parse("n = x*w + x*w; o = tanh(n)"))
->>> print(pretty(g))
-n = x*w + x*w
-o = tanh(n)
->>> len(g.order())
+>>> len(g.order())                 # x, w, x*w, x*w + x*w, tanh(...): x*w is built once
 5
 """
 from __future__ import annotations
@@ -25,11 +22,13 @@ import contextlib
 import gc
 import math
 from fractions import Fraction
+from functools import partial
 from itertools import compress
+from types import SimpleNamespace
 from typing import Iterable
 
-from .errors import DomainError, Span, VariableError
-from .ops import OPS, PREC_ADD, PREC_NEG
+from .errors import Span
+from .ops import FLOAT_ERRORS, OPS
 
 LEAVES = ("var", "const")
 _ARITY = {name: o.arity for name, o in OPS.items()}
@@ -111,6 +110,7 @@ class Graph:
         self.spans: dict[Node, Span] = {}
         self.vars: dict[str, Node] = {}
         self._table: dict[tuple, Node] = {}
+        self._math: SimpleNamespace | None = None
 
     # ---- construction ---------------------------------------------------------------------
 
@@ -174,11 +174,19 @@ class Graph:
             if exact is None:
                 return None
             approx = OPS[op].fwd(*(a.value for a in args))
-        except (ZeroDivisionError, ValueError, OverflowError):
+        except FLOAT_ERRORS:
             return None         # left in place: evaluation reports it against the node
         if not math.isfinite(approx) or float(exact) != approx:
             return None
         return self.const(exact)
+
+    @property
+    def math(self) -> SimpleNamespace:
+        """``m`` for rules written with it (derivative rules, `ops.Builtin.build`, expansions):
+        one function per op name, each building a node of this graph."""
+        if self._math is None:
+            self._math = SimpleNamespace(**{name: partial(self.apply, name) for name in OPS})
+        return self._math
 
     def name(self, node: Node, label: str) -> None:
         """Give `node` a label (the first name given to a node is kept)."""
@@ -297,194 +305,3 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
         if _is(args[1], 1):
             return args[0]
     return None
-
-
-# ---- interpretation ---------------------------------------------------------------------------
-
-def check_values(graph: Graph, values: dict) -> dict[str, float]:
-    """Validate a point: every variable given, no unknown names, every value a real number."""
-    missing = [v for v in graph.variables if v not in values]
-    unknown = sorted(set(values) - set(graph.vars))
-    if unknown:
-        hint = f"; the variables are {', '.join(graph.variables) or '(none)'}"
-        raise VariableError(f"unknown variable{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(unknown)}{hint}")
-    if missing:
-        raise VariableError(f"missing value{'s' if len(missing) > 1 else ''} for "
-                            f"{', '.join(missing)}")
-    point = {}
-    for name in graph.variables:
-        value = values[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-            try:
-                value = float(value)
-            except (TypeError, ValueError, OverflowError):
-                raise VariableError(f"value of {name} must be a number, "
-                                    f"got {values[name]!r}") from None
-        try:
-            point[name] = float(value)
-        except OverflowError:
-            raise VariableError(f"value of {name} is too large for a float: "
-                                f"{values[name]!r:.40}") from None
-    return point
-
-
-def evaluate(graph: Graph, point: dict[str, float], nodes: list[Node] | None = None) -> list:
-    """Float value of every node in `nodes` (default: all reachable), indexed by node.index."""
-    vals: list = [None] * len(graph.nodes)
-    for node in graph.order() if nodes is None else nodes:
-        if node.op == "var":
-            vals[node.index] = point[node.payload]
-        elif node.op == "const":
-            vals[node.index] = float(node.payload)
-        else:
-            args = [vals[a.index] for a in node.args]
-            try:
-                vals[node.index] = OPS[node.op].fwd(*args)
-            except (ValueError, ZeroDivisionError, OverflowError) as exc:
-                raise domain_error(graph, node, args, exc) from None
-    return vals
-
-
-def failure(op_name: str, args: list, exc: Exception, what: str = "") -> str:
-    """The head of a domain-error message: ``log(-1) is undefined: outside the ...``."""
-    op = OPS[op_name]
-    shown = [_fmt(a) for a in args]
-    if op.infix and len(args) == 2:
-        call = f"{shown[0]} {op.infix} {shown[1]}"
-    else:
-        call = f"{op.name}({', '.join(shown)})"
-    reason = {ZeroDivisionError: "division by zero", OverflowError: "the result overflows"}.get(
-        type(exc), "outside the function's domain")
-    if what and isinstance(exc, ZeroDivisionError):
-        reason = "the slope is infinite there"
-    return f"{what}{call} is undefined: {reason}"
-
-
-def domain_error(graph: Graph, node: Node, args: list, exc: Exception,
-                 what: str = "") -> DomainError:
-    """A `DomainError` that names the failing node, its arguments and where it came from."""
-    message = failure(node.op, args, exc, what)
-    where = graph.source_of(node)
-    if where is not None:
-        message += f", in `{where}`"
-    return DomainError(message, graph.spans.get(node), graph.source or None)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}" if x == x else "nan"
-
-
-# ---- printing ---------------------------------------------------------------------------------
-
-def pretty(graph: Graph, max_inline: int | None = None) -> str:
-    """The graph as exprgrad text: one statement per labelled node, minimal parentheses.
-
-    Shared, unlabelled nodes are written inline (as in the source) unless inlining would make
-    the text much larger than the graph; then they get statements of their own (``_t1 = ...``).
-    """
-    order = graph.order()
-    named = {n: graph.labels[n] for n in order if n in graph.labels}
-    if max_inline is None:
-        max_inline = 8 * len(order) + 1000
-    size = [0] * len(graph.nodes)
-    uses = [0] * len(graph.nodes)
-    for n in order:
-        size[n.index] = 1 + sum(size[a.index] for a in n.args if a not in named)
-        for a in n.args:
-            uses[a.index] += 1
-    if sum(size[n.index] for n in order if n in named or n in graph.outputs) > max_inline:
-        taken = set(graph.vars) | set(named.values())
-        counter = 0
-        for n in order:
-            if uses[n.index] > 1 and n.args and n not in named:
-                counter += 1
-                while f"_t{counter}" in taken:
-                    counter += 1
-                named[n] = f"_t{counter}"
-    lines = []
-    for n in order:
-        if n in named:
-            lines.append(f"{named[n]} = {format_expr(n, named, root=n)}")
-    several = len(graph.outputs) > 1
-    for out, name in zip(graph.outputs, graph.output_names or ["f"]):
-        if out in named and named[out] == name:
-            continue
-        text = format_expr(out, named, root=None if out in named else out)
-        lines.append(f"{name} = {text}" if several or out in named else text)
-    return "\n".join(lines)
-
-
-def format_expr(node: Node, names: dict, root: Node | None = None) -> str:
-    """One expression in exprgrad syntax; nodes in `names` (other than `root`) print as names.
-
-    Iterative: an explicit stack of pending pieces, so a 100,000-deep chain prints fine.
-    """
-    out: list[str] = []
-    stack: list = [(node, 0)]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        n, need = item
-        if n is not root and n in names:
-            out.append(names[n])
-            continue
-        if n.op == "var":
-            out.append(n.payload)
-            continue
-        if n.op == "const":
-            text = _const_text(n.payload)
-            if text.startswith("-") and need > PREC_ADD:
-                text = f"({text})"
-            out.append(text)
-            continue
-        op = OPS[n.op]
-        pieces: list = []
-        if op.infix and op.arity == 2:
-            lhs_need = op.prec + (1 if op.right_assoc else 0)
-            rhs_need = op.prec + (0 if op.right_assoc else 1)
-            if op.name == "pow":
-                rhs_need = PREC_NEG     # 2^-1 needs no parentheses
-            spacer = " " if op.prec == PREC_ADD else ""
-            pieces = [(n.args[0], lhs_need), f"{spacer}{op.infix}{spacer}", (n.args[1], rhs_need)]
-        elif op.infix:
-            pieces = [op.infix, (n.args[0], PREC_NEG)]
-        elif op.arity == 0:
-            pieces = [op.name]
-        else:
-            pieces = [f"{op.name}("]
-            for i, a in enumerate(n.args):
-                pieces += ([", "] if i else []) + [(a, 0)]
-            pieces.append(")")
-        if op.prec < need:
-            pieces = ["(", *pieces, ")"]
-        stack.extend(reversed(pieces))
-    return "".join(out)
-
-
-def _const_text(value: Fraction) -> str:
-    """Exact decimal where one exists (literals always have one), else a quotient."""
-    if value.denominator == 1:
-        text = str(value.numerator)
-        zeros = len(text) - len(text.rstrip("0"))
-        return f"{text[:-zeros]}e{zeros}" if zeros > 20 else text
-    as_float = float(value)
-    if Fraction(repr(as_float)) == value:
-        return repr(as_float)
-    den, twos, fives = value.denominator, 0, 0
-    while den % 2 == 0:
-        den, twos = den // 2, twos + 1
-    while den % 5 == 0:
-        den, fives = den // 5, fives + 1
-    if den != 1:
-        return f"({value.numerator}/{value.denominator})"
-    places = max(twos, fives)
-    digits = str(abs(value.numerator) * 10 ** places // value.denominator)
-    sign = "-" if value < 0 else ""
-    if places > 20:            # 1e-400 rather than 0.000...0001 (still exact)
-        significant = digits.rstrip("0")
-        return f"{sign}{significant}e-{places - (len(digits) - len(significant))}"
-    digits = digits.rjust(places + 1, "0")
-    return f"{sign}{digits[:-places]}.{digits[-places:]}"

@@ -191,7 +191,7 @@ class _Lowerer:
         if name in self.functions and self.assigned_at[name] < visible_before:
             kind, expected = "user", (len(self.functions[name].node.params),)
         elif name in FUNCTIONS:
-            kind, expected = "builtin", FUNCTIONS[name][1]
+            kind, expected = "builtin", FUNCTIONS[name].arities
         else:
             known = list(FUNCTIONS) + list(self.functions)
             close = difflib.get_close_matches(name, known, n=1)
@@ -213,12 +213,7 @@ class _Lowerer:
         name = call.func.id
         args = results[-len(call.args):] if call.args else []
         del results[len(results) - len(call.args):]
-        op = FUNCTIONS[name][0]
-        if name == "log" and len(args) == 2:
-            # log(x, base) is log(x)/log(base), as in sympy.
-            return self.graph.apply("div", self.graph.apply("log", args[0]),
-                                    self.graph.apply("log", args[1]))
-        return self.graph.apply(op, *args)
+        return FUNCTIONS[name].build(self.graph.math, *args)
 
 
 @dataclass

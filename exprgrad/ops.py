@@ -65,6 +65,9 @@ class Op:
 
 OPS: dict[str, Op] = {}
 
+#: what a float forward (`Op.fwd`) raises where its op is undefined: log(-1), 1/0, exp(1000)
+FLOAT_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
+
 
 def op(name, arity, **rules) -> Op:
     """Register one op; all of its rules sit together in the call."""
@@ -309,12 +312,31 @@ op("xlogy", 2, fwd=_xlogy,
 
 # ---- the language's function table ------------------------------------------------------------
 
-#: names callable from exprgrad text: name -> (op name, arities accepted)
-FUNCTIONS: dict[str, tuple[str, tuple[int, ...]]] = {
-    o.name: (o.name, (o.arity,)) for o in OPS.values() if o.public}
-FUNCTIONS["pow"] = ("pow", (2,))
-FUNCTIONS["ln"] = ("log", (1,))
-FUNCTIONS["log"] = ("log", (1, 2))     # log(x, base) is lowered to log(x) / log(base)
+@dataclass(frozen=True)
+class Builtin:
+    """A function name of the language: the argument counts it accepts and how a call builds
+    its value, ``build(m, *args)``, written with ``m`` like the derivative rules, so lowering
+    (IR nodes) and `Value` (numbers) desugar a call the same way."""
+    name: str
+    op: str                        # the registry op the call is made of
+    arities: tuple[int, ...]
+    build: Callable
+
+
+def _call(name: str) -> Callable:
+    return lambda m, *args: getattr(m, name)(*args)
+
+
+def _log(m, x, base=None):
+    # log(x, base) is log(x)/log(base), as in sympy.
+    return m.log(x) if base is None else m.log(x) / m.log(base)
+
+
+#: names callable from exprgrad text
+FUNCTIONS: dict[str, Builtin] = {
+    o.name: Builtin(o.name, o.name, (o.arity,), _call(o.name)) for o in OPS.values() if o.public}
+FUNCTIONS["ln"] = Builtin("ln", "log", (1,), _call("log"))
+FUNCTIONS["log"] = Builtin("log", "log", (1, 2), _log)
 
 #: names that denote constants in exprgrad text
 CONSTANTS = {"pi": "pi"}

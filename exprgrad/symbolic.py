@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -349,40 +348,3 @@ def as_float(value: sympy.Basic) -> float | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return out if math.isfinite(out) else None
-
-
-@contextmanager
-def _printing():
-    """sympy keeps ``2^100000`` exact, and Python refuses to print an integer of more than
-    `sys.get_int_max_str_digits` digits (ValueError): say so as a skipped symbolic side."""
-    try:
-        yield
-    except ValueError as err:
-        if "integer string conversion" not in str(err):
-            raise
-        raise skipped(f"a number in the closed form has more than "
-                      f"{sys.get_int_max_str_digits():,} digits") from None
-
-
-def text(expr: sympy.Expr) -> str:
-    """``str(expr)`` (sympy syntax); SymbolicError for numbers too long to print."""
-    with _printing():
-        return str(expr)
-
-
-def pretty_equation(lhs: str, expr: sympy.Expr) -> str:
-    """``lhs = <expr>`` with sympy's unicode pretty printer, `lhs` on the formula's baseline
-    (a fraction puts it beside the bar), unwrapped."""
-    from sympy.printing.pretty.pretty import PrettyPrinter
-    with _printing():
-        form = PrettyPrinter({"use_unicode": True, "wrap_line": False})._print(expr)
-    lines = form.render(wrap_line=False).split("\n")
-    head = f"{lhs} = "
-    pad = " " * len(head)
-    return "\n".join((head if i == form.baseline else pad) + line
-                     for i, line in enumerate(lines)).rstrip()
-
-
-def latex(expr: sympy.Expr) -> str:
-    with _printing():
-        return sympy.latex(expr)

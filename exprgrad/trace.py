@@ -4,7 +4,7 @@ The inputs named in `trace(root, inputs)` become variables; every other leaf bec
 (its current ``data``, exactly).  Labels of inner nodes become IR labels.  Iterative: it walks
 `Value.topo()`.
 
->>> from exprgrad.engine import Value
+>>> from exprgrad.value import Value
 >>> x, w = Value(2.0), Value(-3.0)
 >>> g = trace((x * w + 1).tanh(), {"x": x, "w": w})
 >>> g.variables, len(g.order())
@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Mapping
 
-from .engine import Value
+from .value import Value
 from .ir import Graph
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import exprgrad as eg
 from exprgrad import codegen
 from exprgrad.autodiff import grad_graph, op_count
-from exprgrad.engine import Value
+from exprgrad.value import Value
 from exprgrad.ir import Graph
 from exprgrad.ops import FUNCTIONS, OPS
 from exprgrad.trace import trace
@@ -34,8 +34,9 @@ NEURON = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
 def _function_cases():
     """Every function of the language, each on points inside its smooth domain."""
     cases = []
-    for fname, (op, arities) in sorted(FUNCTIONS.items()):
-        for arity in arities:
+    for fname, builtin in sorted(FUNCTIONS.items()):
+        op = builtin.op
+        for arity in builtin.arities:
             args = ["x", "y"][:arity]
             text = f"{fname}({', '.join(args)})"
             domain = OPS[op].domain or ((-2, 2),) * arity

@@ -10,7 +10,9 @@ from hypothesis import given, settings, strategies as st
 
 import exprgrad as eg
 from exprgrad.autodiff import grad_graph, op_count
-from exprgrad.ir import Graph, evaluate, pretty
+from exprgrad.interpret import evaluate
+from exprgrad.ir import Graph
+from exprgrad.printer import pretty
 from exprgrad.lower import lower
 from exprgrad.ops import OPS
 from exprgrad.parse import parse

@@ -18,7 +18,7 @@ import exprgrad as eg
 from exprgrad import symbolic
 from exprgrad.check import Report, check
 from exprgrad.expand import expand, expandable
-from exprgrad.ir import pretty
+from exprgrad.printer import pretty
 from exprgrad.symbolic import Budget, ClosedForms, evaluate, measure
 
 SEED = dict(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import bisect
 import builtins
-import itertools
-import linecache
 import math
 import re
 from dataclasses import dataclass
@@ -33,9 +31,11 @@ from typing import Sequence
 
 from ..autodiff import grad_graph
 from ..errors import CodegenError
-from ..ir import Graph, Node, format_expr, gc_paused
+from ..ir import Graph, Node, gc_paused
+from ..printer import format_expr
 from ..ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
 from . import c, numpy, python
+from .load import _loaded, load_namespace, load_python
 from .naming import Namer
 
 BACKENDS = {"python": python, "numpy": numpy, "c": c}
@@ -422,31 +422,6 @@ def _header(graph: Graph, prog: Program, backend, name: str, grad_name: str, str
 def _printable(text: str) -> str:
     """Control characters (which could end a comment line) spelled as escapes."""
     return "".join(ch if ch.isprintable() or ch == "\t" else f"\\u{ord(ch):04x}" for ch in text)
-
-
-# ---- loading emitted Python -----------------------------------------------------------------
-
-_loaded = itertools.count(1)
-
-
-def load_python(source: str, name: str = "f"):
-    """``(f, grad_f)`` from emitted python or numpy source, executed in a fresh namespace.
-
-    The code gets a filename of its own registered with `linecache` (as dataclasses and attrs
-    do), so tracebacks through the generated functions show their lines.
-    """
-    namespace = load_namespace(source, name)
-    return namespace[name], namespace[f"grad_{name}"]
-
-
-def load_namespace(source: str, name: str = "f") -> dict:
-    """The globals of emitted python after running it (see `load_python`)."""
-    filename = f"<exprgrad generated {name} #{next(_loaded)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec")
-    namespace = {"__builtins__": builtins}
-    exec(code, namespace)  # safe: emit() wrote it; user text is only renamed names + comments
-    return namespace
 
 
 def keyword_functions(graph: Graph, f, grad_f):

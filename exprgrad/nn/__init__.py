@@ -1,5 +1,9 @@
 """Neural nets of `Value`s: micrograd's `Module`, `Neuron`, `Layer` and `MLP`.
 
+The neural-net layer sits on top of the compiler: this module holds the models, `losses` the
+loss functions, `optim` the update rule and `compiled` the traced, compiled training step
+(``exprgrad.losses`` and ``exprgrad.optim`` are these modules, re-exported).
+
 Input: layer sizes, an activation and a seed → a model whose call maps a list of numbers (or
 `Value`s) to `Value`s, and whose `parameters()` are the `Value`s a training loop updates.  The
 semantics are micrograd's: weights drawn from ``uniform(-1, 1)``, biases start at 0, every layer
@@ -23,7 +27,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from .engine import Value
+from ..value import Value
 
 #: activation name → (Value method, the word `__repr__` puts before "Neuron")
 ACTIVATIONS = {"relu": ("relu", "ReLU"), "tanh": ("tanh", "Tanh")}

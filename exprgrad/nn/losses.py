@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .engine import Value, as_value
+from ..value import Value, as_value
 
 
 def _reduce(per_sample: list, reduction: str):

@@ -33,9 +33,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .engine import Value
-from .errors import DomainError
-from .trace import trace
+from ..value import Value
+from ..errors import DomainError
+from ..trace import trace
 
 BACKENDS = ("numpy", "python")
 
@@ -59,7 +59,7 @@ class _Program:
     """One traced computation with its generated source and the loaded functions."""
 
     def __init__(self, root, variables: dict[str, Value], backend: str, name: str):
-        from . import codegen      # the code-generation stage; imported when first needed
+        from .. import codegen      # the code-generation stage; imported when first needed
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if not isinstance(root, Value):

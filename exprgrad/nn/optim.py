@@ -4,7 +4,7 @@ Plain functions over a list of `Value`s, the loop micrograd writes inline.  They
 ``p.grad`` and change ``p.data`` only, so they serve the `Value` path (after ``backward()``) and
 the compiled path (after `CompiledLoss.backward`) alike.
 
->>> from exprgrad.engine import Value
+>>> from exprgrad.value import Value
 >>> w = Value(1.0); w.grad = 0.5
 >>> sgd_step([w], lr=0.1); w.data
 0.1

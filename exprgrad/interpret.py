@@ -1,0 +1,97 @@
+"""The float interpreter: a `Graph` and a point → the value of every node.
+
+Input: a graph (from `lower`, a pass, or `trace`) and ``{variable: number}``.  `check_values`
+validates the point (every variable given, none unknown, each a real number) and `evaluate`
+runs each op's float forward from the registry in one loop over ``graph.order()``.  An op that
+fails (``log(-1)``, ``1/0``) becomes a `DomainError` naming the node, its arguments and its
+source text with a caret (`domain_error`); `failure` is the head of that message, shared with
+the `Value` engine so both paths word it alike.
+
+>>> from exprgrad.lower import lower
+>>> from exprgrad.parse import parse
+>>> g = lower(parse("n = x*w; o = tanh(n)"))
+>>> evaluate(g, check_values(g, {"x": 1, "w": 0.5}))[g.output.index] == math.tanh(0.5)
+True
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from .errors import DomainError, VariableError
+from .ir import Graph, Node
+from .ops import FLOAT_ERRORS, OPS
+
+def check_values(graph: Graph, values: dict) -> dict[str, float]:
+    """Validate a point: every variable given, no unknown names, every value a real number."""
+    missing = [v for v in graph.variables if v not in values]
+    unknown = sorted(set(values) - set(graph.vars))
+    if unknown:
+        hint = f"; the variables are {', '.join(graph.variables) or '(none)'}"
+        raise VariableError(f"unknown variable{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(unknown)}{hint}")
+    if missing:
+        raise VariableError(f"missing value{'s' if len(missing) > 1 else ''} for "
+                            f"{', '.join(missing)}")
+    point = {}
+    for name in graph.variables:
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+            try:
+                value = float(value)
+            except (TypeError, ValueError, OverflowError):
+                raise VariableError(f"value of {name} must be a number, "
+                                    f"got {values[name]!r}") from None
+        try:
+            point[name] = float(value)
+        except OverflowError:
+            raise VariableError(f"value of {name} is too large for a float: "
+                                f"{values[name]!r:.40}") from None
+    return point
+
+
+def evaluate(graph: Graph, point: dict[str, float], nodes: list[Node] | None = None) -> list:
+    """Float value of every node in `nodes` (default: all reachable), indexed by node.index."""
+    vals: list = [None] * len(graph.nodes)
+    for node in graph.order() if nodes is None else nodes:
+        if node.op == "var":
+            vals[node.index] = point[node.payload]
+        elif node.op == "const":
+            vals[node.index] = float(node.payload)
+        else:
+            args = [vals[a.index] for a in node.args]
+            try:
+                vals[node.index] = OPS[node.op].fwd(*args)
+            except FLOAT_ERRORS as exc:
+                raise domain_error(graph, node, args, exc) from None
+    return vals
+
+
+def failure(op_name: str, args: list, exc: Exception, what: str = "") -> str:
+    """The head of a domain-error message: ``log(-1) is undefined: outside the ...``."""
+    op = OPS[op_name]
+    shown = [_fmt(a) for a in args]
+    if op.infix and len(args) == 2:
+        call = f"{shown[0]} {op.infix} {shown[1]}"
+    else:
+        call = f"{op.name}({', '.join(shown)})"
+    reason = {ZeroDivisionError: "division by zero", OverflowError: "the result overflows"}.get(
+        type(exc), "outside the function's domain")
+    if what and isinstance(exc, ZeroDivisionError):
+        reason = "the slope is infinite there"
+    return f"{what}{call} is undefined: {reason}"
+
+
+def domain_error(graph: Graph, node: Node, args: list, exc: Exception,
+                 what: str = "") -> DomainError:
+    """A `DomainError` that names the failing node, its arguments and where it came from."""
+    message = failure(node.op, args, exc, what)
+    where = graph.source_of(node)
+    if where is not None:
+        message += f", in `{where}`"
+    return DomainError(message, graph.spans.get(node), graph.source or None)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}" if x == x else "nan"
+
