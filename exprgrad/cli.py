@@ -157,7 +157,7 @@ def draw_pictures(f: Function, args) -> None:
     import warnings
 
     from .autodiff import grad_graph
-    from .draw import draw_dot, render
+    from .draw import NoGraphvizWarning, draw_dot, render
     point = parse_point(args.at) if args.at is not None else None
     if args.dot is None and args.dot_grad is None:
         return
@@ -179,7 +179,11 @@ def draw_pictures(f: Function, args) -> None:
         if info.layout == "pinned":
             print(f"exprgrad: note: {path}: large graph, drawn with exprgrad's simple layered "
                   f"layout (straight edges) instead of Graphviz's dot layout", file=sys.stderr)
-        render(drawing, path)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", NoGraphvizWarning)
+            render(drawing, path)
+        for note in notes:
+            print(f"exprgrad: note: {path}: {note.message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,8 @@ each operation a small node feeding it, edges child → op → result, left to r
 without a point shows its structure only (labels, ops, constants); a gradient program
 (`autodiff.grad_graph`) shows its adjoint nodes in red.  `render` writes the drawing to a file
 chosen by extension (.dot needs nothing; .svg/.png/.pdf run Graphviz's ``dot`` with a time
-limit) and `mimebundle` shows it in notebooks.
+limit; without ``dot``, svg.py draws the SVG from the same scene with the pinned layout below,
+and says once that Graphviz draws better) and `mimebundle` shows it in notebooks.
 
 Nodes are named by their position in a topological order (``v0``, ``v0op``, ...), never by
 ``id()``, so the same graph gives byte-identical DOT source.  Every walk is a loop over that
@@ -51,6 +52,7 @@ from .interpret import check_values, evaluate
 from .ir import Graph
 from .printer import const_text
 from .ops import OPS
+from .svg import Edge, Scene, Shape, size, stacked, to_svg
 
 DOT_LAYOUT_LIMIT = 2_500    # layout size `dot` lays out itself (~1 s); above: pinned layout
 LIMIT = 10_000              # values drawn at most by default; the rest are collapsed
@@ -64,6 +66,14 @@ ADJOINT_COLOR = "#c0392b"
 
 class TruncatedDrawingWarning(UserWarning):
     """The graph had more values than the drawing limit; the farthest ones were collapsed."""
+
+
+class NoGraphvizWarning(UserWarning):
+    """Graphviz's `dot` is not installed: the SVG was drawn by exprgrad itself."""
+
+
+NO_DOT_NOTE = ("Graphviz's `dot` is not installed, so exprgrad drew this SVG itself (straight "
+               "edges); Graphviz draws pictures better: " + INSTALL_HINT.split("; ")[0])
 
 
 @dataclass
@@ -98,7 +108,7 @@ class _Picture:
 # ---- the public entry point --------------------------------------------------------------------
 
 def draw_dot(root, rankdir: str = "LR", format: str = "svg", *, at: dict | None = None,
-             limit: int | None = LIMIT, layout: str = "auto") -> graphviz.Digraph:
+             limit: int | None = LIMIT, layout: str = "auto") -> "Drawing":
     """The picture of `root` (a `Value`, an IR `Graph` or a compiled `Function`).
 
     A `Value` shows data and grad in every record; call ``backward()`` first for the grads.
@@ -110,15 +120,19 @@ def draw_dot(root, rankdir: str = "LR", format: str = "svg", *, at: dict | None 
         raise ValueError(f"layout must be 'auto', 'dot' or 'pinned', not {layout!r}")
     picture = _picture(root, at)
     kept = _nearest(picture, limit)
+    keep = bytearray(len(picture.fields))
+    for i in kept:
+        keep[i] = 1
     if layout == "auto":
-        keep = bytearray(len(picture.fields))
-        for i in kept:
-            keep[i] = 1
         small = _layout_cost(picture, kept, keep) <= DOT_LAYOUT_LIMIT
         layout = "dot" if small else "pinned"
     info = DrawInfo(len(picture.fields), len(kept), layout)
-    digraph = _emit(picture, kept, rankdir, format, info)
+    scene, order = _scene(picture, kept, keep, rankdir, info)
+    pos = _pin(picture, kept, keep, scene) if layout == "pinned" else {}
+    digraph = _emit(scene, order, pos, format, info)
     digraph.exprgrad_info = info
+    # Without Graphviz the same scene is drawn by svg.py, with the pinned layout.
+    digraph._exprgrad_svg = lambda: to_svg(scene, pos or _pin(picture, kept, keep, scene))
     if info.collapsed:
         warnings.warn(f"the graph has {info.values:,} values; drew the {info.drawn:,} nearest "
                       f"the output and collapsed {info.collapsed:,} into one node "
@@ -245,12 +259,21 @@ def _layout_cost(picture: _Picture, kept: list[int], keep: bytearray) -> int:
     return cost
 
 
-def _pin(picture: _Picture, kept: list[int], keep: bytearray, rankdir: str) -> dict[str, str]:
-    """Pinned positions (points) of every drawn node: value ``v{i}`` and op ``v{i}op``."""
+def _pin(picture: _Picture, kept: list[int], keep: bytearray, scene: Scene
+         ) -> dict[str, tuple[float, float]]:
+    """Pinned positions (points, y up) of every drawn node: value ``v{i}``, op ``v{i}op``, the
+    collapsed node and the output markers."""
+    rankdir = scene.rankdir
+    flip = stacked(rankdir)
+    shapes = {s.name: s for s in scene.shapes}
+
+    def extent(name: str) -> float:         # along the layout direction
+        w, h = size(shapes[name], rankdir)
+        return h if flip else w
+
     column = _columns(picture, kept, keep)
     cells: dict[int, list[tuple[float, str, float]]] = {}   # column → [(sort key, name, width)]
     slot: dict[str, float] = {}
-    flip = rankdir in ("TB", "BT")
     # Right to left: each node goes near the mean slot of the users already placed.
     users: dict[int, list[str]] = {}
     for i in kept:
@@ -268,11 +291,11 @@ def _pin(picture: _Picture, kept: list[int], keep: bytearray, rankdir: str) -> d
         placed.sort()
         for k, (_, i) in enumerate(placed):
             slot[f"v{i}"] = k - (len(placed) - 1) / 2
-            cells.setdefault(c, []).append((k, f"v{i}", _width(picture.fields[i], flip)))
+            cells.setdefault(c, []).append((k, f"v{i}", extent(f"v{i}")))
             if picture.ops[i] is not None:
                 slot[f"v{i}op"] = slot[f"v{i}"]
-                cells.setdefault(c - 1, []).append((k, f"v{i}op", 30.0 + 8 * len(picture.ops[i])))
-    pos: dict[str, str] = {}
+                cells.setdefault(c - 1, []).append((k, f"v{i}op", extent(f"v{i}op")))
+    pos: dict[str, tuple[float, float]] = {}
     start = 0.0
     for c in sorted(cells):
         width = max(w for _, _, w in cells[c])
@@ -282,18 +305,18 @@ def _pin(picture: _Picture, kept: list[int], keep: bytearray, rankdir: str) -> d
             x, y = (along, -across) if flip else (across, along)
             if rankdir in ("RL", "BT"):
                 x, y = (-x, y) if rankdir == "RL" else (x, -y)
-            pos[name] = f"{x:.1f},{y:.1f}"
+            pos[name] = (x, y)
         start += width + (40.0 if not flip else 30.0)
+    if "collapsed" in shapes:
+        pos["collapsed"] = (-300.0, 0.0)
+    for k, (_, i) in enumerate(picture.markers):
+        if f"out{k}" in shapes:                  # an output's name, beside its value
+            x, y = pos[f"v{i}"]
+            pos[f"out{k}"] = (x + 120.0, y - 20.0 * (k % 2))
     return pos
 
 
-def _width(fields, flip: bool) -> float:
-    """Estimated extent of a record along the layout direction (Times 14: ~7.5 pt a char)."""
-    widths = [16.0 + 7.5 * len(f) for f in fields]
-    return max(widths) if flip else sum(widths)
-
-
-# ---- DOT emission --------------------------------------------------------------------------------
+# ---- the scene, and DOT emission -----------------------------------------------------------------
 
 _RECORD_SPECIALS = str.maketrans({c: "\\" + c for c in "\\{}|<>\""} | {"\n": " ", "\r": " "})
 
@@ -303,51 +326,85 @@ def _field(text: str) -> str:
     return text.translate(_RECORD_SPECIALS)
 
 
-def _emit(picture: _Picture, kept: list[int], rankdir: str, format: str,
-          info: DrawInfo) -> graphviz.Digraph:
-    graph_attr = {"rankdir": rankdir}
-    keep = bytearray(len(picture.fields))
+def _scene(picture: _Picture, kept: list[int], keep: bytearray, rankdir: str,
+           info: DrawInfo) -> tuple[Scene, list]:
+    """What the picture shows, whatever draws it (DOT here, svg.py without Graphviz), and the
+    order in which DOT lists nodes and edges (``(kind, item)``, kind "node" or "edge")."""
+    scene = Scene(rankdir)
+    order: list = []
+
+    def node(shape: Shape) -> None:
+        scene.shapes.append(shape)
+        order.append(("node", shape))
+
+    def edge(e: Edge) -> None:
+        scene.edges.append(e)
+        order.append(("edge", e))
+
+    if any(picture.adjoint[i] for i in kept):
+        scene.title = "black: forward sweep    red: adjoint sweep (d_x = ∂output/∂x)"
     for i in kept:
-        keep[i] = 1
-    pos = _pin(picture, kept, keep, rankdir) if info.layout == "pinned" else {}
+        red = ADJOINT_COLOR if picture.adjoint[i] else ""
+        node(Shape(f"v{i}", tuple(picture.fields[i]), "record", red))
+        if picture.ops[i] is not None:
+            node(Shape(f"v{i}op", (picture.ops[i],), "ellipse", red))
+            edge(Edge(f"v{i}op", f"v{i}", red))
+            for a in picture.args[i]:
+                edge(Edge(f"v{a}" if keep[a] else "collapsed", f"v{i}op", red))
+    if info.collapsed:
+        node(Shape("collapsed", (f"… {info.collapsed:,} more values (drawing limit "
+                                 f"{info.drawn:,})",), "box", style="dashed"))
+    for k, (name, i) in enumerate(picture.markers):
+        if keep[i]:
+            node(Shape(f"out{k}", (name,), "box", style="rounded,bold"))
+            edge(Edge(f"v{i}", f"out{k}", style="dashed"))
+    return scene, order
+
+
+def _emit(scene: Scene, order: list, pos: dict, format: str, info: DrawInfo) -> "Drawing":
+    graph_attr = {"rankdir": scene.rankdir}
     if pos:
         # Graphviz's `nop` engine takes the positions as given; straight edges route in
         # linear time where `dot` would take minutes.
         graph_attr.update(layout="nop", splines="false", outputorder="edgesfirst")
-    if any(picture.adjoint[i] for i in kept):
-        graph_attr.update(label="black: forward sweep    red: adjoint sweep (d_x = ∂output/∂x)",
-                          labelloc="t")
-    dot = graphviz.Digraph(format=format, graph_attr=graph_attr)
+    if scene.title:
+        graph_attr.update(label=scene.title, labelloc="t")
+    dot = Drawing(format=format, graph_attr=graph_attr)
     if info.collapsed:
         dot.comment = (f"exprgrad: {info.collapsed} of {info.values} values collapsed "
                        f"(drawing limit {info.drawn})")
-    for i in kept:
-        red = {"color": ADJOINT_COLOR} if picture.adjoint[i] else {}
-        where = {"pos": pos[f"v{i}"]} if pos else {}
-        label = "{ " + " | ".join(_field(f) for f in picture.fields[i]) + " }"
-        font = {"fontcolor": ADJOINT_COLOR} if red else {}
-        dot.node(f"v{i}", label=label, shape="record", **red, **font, **where)
-        if picture.ops[i] is not None:
-            where = {"pos": pos[f"v{i}op"]} if pos else {}
-            dot.node(f"v{i}op", label=_field(picture.ops[i]), **red, **font, **where)
-            dot.edge(f"v{i}op", f"v{i}", **red)
-            for a in picture.args[i]:
-                dot.edge(f"v{a}" if keep[a] else "collapsed", f"v{i}op", **red)
-    if info.collapsed:
-        where = {"pos": "-300,0"} if pos else {}
-        dot.node("collapsed", label=f"… {info.collapsed:,} more values (drawing limit "
-                 f"{info.drawn:,})", shape="box", style="dashed", **where)
-    for k, (name, i) in enumerate(picture.markers):
-        if keep[i]:
-            where = {"pos": _beside(pos[f"v{i}"], k)} if pos else {}
-            dot.node(f"out{k}", label=_field(name), shape="box", style="rounded,bold", **where)
-            dot.edge(f"v{i}", f"out{k}", style="dashed")
+    for kind, item in order:
+        if kind == "edge":
+            attrs = {"color": item.color} if item.color else {}
+            dot.edge(item.tail, item.head, **attrs, **({"style": item.style} if item.style
+                                                     else {}))
+            continue
+        where = {"pos": "%.1f,%.1f" % pos[item.name]} if pos else {}
+        red = {"color": item.color} if item.color else {}
+        font = {"fontcolor": item.color} if item.color else {}
+        if item.kind == "record":
+            label = "{ " + " | ".join(_field(f) for f in item.fields) + " }"
+            dot.node(item.name, label=label, shape="record", **red, **font, **where)
+        elif item.kind == "ellipse":
+            dot.node(item.name, label=_field(item.fields[0]), **red, **font, **where)
+        else:
+            dot.node(item.name, label=_field(item.fields[0]), shape="box", style=item.style,
+                     **where)
     return dot
 
 
-def _beside(pos: str, k: int) -> str:
-    x, y = map(float, pos.split(","))
-    return f"{x + 120.0:.1f},{y - 20.0 * (k % 2):.1f}"
+class Drawing(graphviz.Digraph):
+    """The `graphviz.Digraph` that `draw_dot` returns, plus what exprgrad knows about it:
+    ``exprgrad_info`` (a `DrawInfo`) and the scene, so that it renders as SVG without
+    Graphviz (`svg.py`) and displays itself in notebooks either way."""
+
+    exprgrad_info: DrawInfo
+    _exprgrad_svg = None        # () -> SVG text drawn by svg.py
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        wanted = (include is None or "image/svg+xml" in include) and not (
+            exclude and "image/svg+xml" in exclude)
+        return {"image/svg+xml": pipe(self, "svg").decode("utf-8")} if wanted else {}
 
 
 # ---- rendering -----------------------------------------------------------------------------------
@@ -368,19 +425,35 @@ def render_format(path) -> str | None:
 
 
 def check_renderable(path) -> None:
-    """Fail early (RenderError) if `path` cannot be written: unknown extension, or no `dot`."""
+    """Fail early (RenderError) if `path` cannot be written: an unknown extension, or PNG/PDF
+    without Graphviz's `dot` (SVG is drawn by exprgrad itself when `dot` is missing)."""
     fmt = render_format(path)
-    if fmt is not None and dot_program() is None:
+    if fmt not in (None, "svg") and dot_program() is None:
         raise RenderError(f"cannot render {os.fspath(path)!r}: Graphviz's `dot` program was not "
-                          f"found on PATH; {INSTALL_HINT}")
+                          f"found on PATH (without it exprgrad draws .svg and .dot only); "
+                          f"{INSTALL_HINT}")
 
 
-def pipe(digraph: graphviz.Digraph, fmt: str, timeout: float | None = TIMEOUT) -> bytes:
-    """Run Graphviz's `dot` on the drawing: the rendered bytes in format `fmt` (svg, png, pdf)."""
-    program = dot_program()
+def pipe(digraph: graphviz.Digraph, fmt: str, timeout: float | None = TIMEOUT,
+         renderer: str = "auto") -> bytes:
+    """The drawing rendered in format `fmt` (svg, png, pdf).
+
+    ``renderer``: "graphviz" runs Graphviz's `dot`; "exprgrad" draws SVG with svg.py (a
+    drawing made by `draw_dot` only); "auto" is Graphviz when `dot` is installed, else
+    exprgrad's SVG with a `NoGraphvizWarning` (Graphviz draws better pictures).
+    """
+    if renderer not in ("auto", "graphviz", "exprgrad"):
+        raise ValueError(f"renderer must be 'auto', 'graphviz' or 'exprgrad', not {renderer!r}")
+    program = dot_program() if renderer != "exprgrad" else None
+    own = getattr(digraph, "_exprgrad_svg", None)
+    if program is None and fmt == "svg" and own is not None and renderer != "graphviz":
+        if renderer == "auto":
+            warnings.warn(NO_DOT_NOTE, NoGraphvizWarning, stacklevel=2)
+        return own().encode("utf-8")
     if program is None:
-        raise RenderError(f"cannot render {fmt.upper()}: Graphviz's `dot` program was not found "
-                          f"on PATH; {INSTALL_HINT}")
+        what = ("exprgrad draws SVG only, of a draw_dot drawing" if renderer == "exprgrad"
+                else f"Graphviz's `dot` program was not found on PATH; {INSTALL_HINT}")
+        raise RenderError(f"cannot render {fmt.upper()}: {what}")
     try:
         done = subprocess.run([program, f"-T{fmt}"], input=digraph.source.encode("utf-8"),
                               capture_output=True, timeout=timeout)
@@ -393,12 +466,14 @@ def pipe(digraph: graphviz.Digraph, fmt: str, timeout: float | None = TIMEOUT) -
     return done.stdout
 
 
-def render(drawing, path, timeout: float | None = TIMEOUT) -> Path:
-    """Write `drawing` (a Digraph, or anything `draw_dot` draws) to `path`, by its extension."""
+def render(drawing, path, timeout: float | None = TIMEOUT, renderer: str = "auto") -> Path:
+    """Write `drawing` (a Digraph, or anything `draw_dot` draws) to `path`, by its extension;
+    ``renderer`` as in `pipe`."""
     path = Path(path)
     fmt = render_format(path)
     digraph = drawing if isinstance(drawing, graphviz.Digraph) else draw_dot(drawing)
-    data = digraph.source.encode("utf-8") if fmt is None else pipe(digraph, fmt, timeout)
+    data = (digraph.source.encode("utf-8") if fmt is None
+            else pipe(digraph, fmt, timeout, renderer))
     try:
         path.write_bytes(data)
     except OSError as exc:

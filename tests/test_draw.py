@@ -1,4 +1,8 @@
-"""Pictures: real SVG from Graphviz's `dot`, checked against independently computed numbers."""
+"""Pictures: real SVG, checked against independently computed numbers.
+
+Each SVG test runs twice: through Graphviz's `dot` (skipped, with the reason shown, where it is
+not installed: CI installs it) and through exprgrad's own SVG writer (svg.py), which needs
+nothing and writes the same structure (a node group per value and op, a text per field)."""
 import math
 import os
 import subprocess
@@ -11,8 +15,8 @@ import pytest
 
 import exprgrad as eg
 from exprgrad.autodiff import grad_graph
-from exprgrad.draw import (LIMIT, RenderError, TruncatedDrawingWarning, draw_dot, mimebundle,
-                           pipe, render)
+from exprgrad.draw import (LIMIT, NoGraphvizWarning, RenderError, TruncatedDrawingWarning,
+                           dot_program, draw_dot, mimebundle, pipe, render)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
@@ -74,8 +78,20 @@ def fmt(x):
     return f"{x:.4f}"
 
 
-def test_seed_neuron_svg_shows_every_label_data_and_grad():
-    svg = pipe(draw_dot(seed_neuron_values()), "svg")
+NO_DOT = "Graphviz's `dot` is not installed here (CI installs it)"
+needs_dot = pytest.mark.skipif(dot_program() is None, reason=NO_DOT)
+
+
+@pytest.fixture(params=["graphviz", "exprgrad"])
+def svg_of(request):
+    """Renders a drawing to SVG bytes with Graphviz's `dot` or with exprgrad's own writer."""
+    if request.param == "graphviz" and dot_program() is None:
+        pytest.skip(NO_DOT)
+    return lambda drawing, **kw: pipe(drawing, "svg", renderer=request.param, **kw)
+
+
+def test_seed_neuron_svg_shows_every_label_data_and_grad(svg_of):
+    svg = svg_of(draw_dot(seed_neuron_values()))
     nodes, ops, edges = svg_parts(svg)
     data = {**SEED, **neuron_float(**SEED)}
     grads = fd_grads(SEED)
@@ -119,31 +135,75 @@ def test_dot_source_is_deterministic_across_processes(tmp_path):
     assert draw_dot(seed_neuron_values()).source == draw_dot(seed_neuron_values()).source
 
 
-def test_without_graphviz_dot_still_works_and_other_formats_say_how_to_install(tmp_path):
+def test_without_graphviz_svg_is_drawn_by_exprgrad_and_png_says_how_to_install(tmp_path):
     env = {**os.environ, "PATH": str(tmp_path)}       # a PATH with no `dot` on it
-    res = run_cli("x*y", "--dot", str(tmp_path / "p.svg"), env=env)
+    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--dot",
+                  str(tmp_path / "p.svg"), env=env)
+    assert res.returncode == 0, res.stderr
+    assert "Graphviz draws pictures better" in res.stderr and "apt-get install graphviz" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1          # one line, not a warning dump
+    nodes, ops, edges = svg_parts((tmp_path / "p.svg").read_bytes())
+    assert len(nodes) == 10 and len(ops) == 5 and edges == 14
+    res = run_cli("x*y", "--dot", str(tmp_path / "p.png"), env=env)
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert "apt-get install graphviz" in res.stderr and "brew install graphviz" in res.stderr
-    assert not (tmp_path / "p.svg").exists()
+    assert ".svg and .dot" in res.stderr
+    assert not (tmp_path / "p.png").exists()
     res = run_cli("x*y", "--at", "x=2", "y=3", "--dot", str(tmp_path / "p.dot"), env=env)
     assert res.returncode == 0, res.stderr
     assert "data 6.0000" in (tmp_path / "p.dot").read_text()
 
 
-def test_library_without_graphviz_raises_render_error(tmp_path, monkeypatch):
+def test_library_without_graphviz_draws_svg_itself_with_a_note(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RenderError, match="apt-get install graphviz"):
         render(seed_neuron_values(), tmp_path / "n.png")
     render(seed_neuron_values(), tmp_path / "n.dot")
     assert "grad -1.5000" in (tmp_path / "n.dot").read_text()
-    bundle = mimebundle(seed_neuron_values())          # notebooks fall back to text
-    assert "image/svg+xml" not in bundle and "Value(data=" in bundle["text/plain"]
+    with pytest.warns(NoGraphvizWarning, match="Graphviz draws pictures better"):
+        render(seed_neuron_values(), tmp_path / "n.svg")
+    nodes, ops, edges = svg_parts((tmp_path / "n.svg").read_bytes())
+    assert ["x1", "data 2.0000", "grad -1.5000"] in nodes.values() and len(ops) == 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoGraphvizWarning)
+        bundle = mimebundle(seed_neuron_values())          # notebooks still get the picture
+    assert "grad -1.5000" in bundle["image/svg+xml"]
+    # A Digraph that draw_dot did not make has no scene to draw without Graphviz.
+    import graphviz
+    with pytest.raises(RenderError, match="apt-get install graphviz"):
+        pipe(graphviz.Digraph(), "svg")
 
 
-@pytest.mark.parametrize("ext", [".svg", ".png", ".pdf", ".dot"])
+def test_own_svg_nodes_do_not_overlap():
+    f = eg.compile(NEURON)
+    for drawing in (draw_dot(seed_neuron_values()), draw_dot(grad_graph(f.ir), at=SEED),
+                    draw_dot(f)):
+        tree = ET.fromstring(pipe(drawing, "svg", renderer="exprgrad"))
+        boxes = []
+        for g in tree.iter(f"{SVG}g"):
+            if g.get("class") != "node":
+                continue
+            rect, ellipse = g.find(f"{SVG}rect"), g.find(f"{SVG}ellipse")
+            if rect is not None:
+                x, y = float(rect.get("x")), float(rect.get("y"))
+                boxes.append((x, y, x + float(rect.get("width")), y + float(rect.get("height"))))
+            else:
+                cx, cy = float(ellipse.get("cx")), float(ellipse.get("cy"))
+                rx, ry = float(ellipse.get("rx")), float(ellipse.get("ry"))
+                boxes.append((cx - rx, cy - ry, cx + rx, cy + ry))
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                assert apart, (a, b)
+
+
+@pytest.mark.parametrize("ext", [".svg", pytest.param(".png", marks=needs_dot),
+                                 pytest.param(".pdf", marks=needs_dot), ".dot"])
 def test_render_by_extension(tmp_path, ext):
-    path = render(draw_dot(seed_neuron_values()), tmp_path / f"n{ext}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoGraphvizWarning)
+        path = render(draw_dot(seed_neuron_values()), tmp_path / f"n{ext}")
     head = path.read_bytes()[:8]
     assert head.startswith({".svg": b"<?xml", ".png": b"\x89PNG", ".pdf": b"%PDF",
                             ".dot": b"digraph"}[ext])
@@ -155,18 +215,18 @@ def test_unknown_extension_is_a_clear_cli_error(tmp_path):
     assert ".svg" in res.stderr and ".dot" in res.stderr
 
 
-def test_a_plus_a_draws_both_uses_and_accumulates():
+def test_a_plus_a_draws_both_uses_and_accumulates(svg_of):
     a = eg.Value(3.0, label="a")
     b = a + a; b.label = "b"
     b.backward()
-    nodes, ops, edges = svg_parts(pipe(draw_dot(b), "svg"))
+    nodes, ops, edges = svg_parts(svg_of(draw_dot(b)))
     shown = {t[0]: t[1:] for t in nodes.values()}
     h = 1e-6
     assert shown["a"] == ["data 3.0000", f"grad {fmt(((3 + h) * 2 - (3 - h) * 2) / (2 * h))}"]
     assert len(ops) == 1 and edges == 3          # a → + twice: one edge per argument
 
 
-def test_diamond_grads_match_finite_differences():
+def test_diamond_grads_match_finite_differences(svg_of):
     def f(a, b):
         return (a * b) * (a + b)
     a, b = eg.Value(-2.0, label="a"), eg.Value(3.0, label="b")
@@ -174,16 +234,16 @@ def test_diamond_grads_match_finite_differences():
     e = a + b; e.label = "e"
     out = d * e; out.label = "f"
     out.backward()
-    shown = {t[0]: t[1:] for t in svg_parts(pipe(draw_dot(out), "svg"))[0].values()}
+    shown = {t[0]: t[1:] for t in svg_parts(svg_of(draw_dot(out)))[0].values()}
     h = 1e-6
     assert shown["a"][1] == f"grad {fmt((f(-2 + h, 3) - f(-2 - h, 3)) / (2 * h))}"
     assert shown["b"][1] == f"grad {fmt((f(-2, 3 + h) - f(-2, 3 - h)) / (2 * h))}"
     assert shown["f"] == ["data -6.0000", "grad 1.0000"]
 
 
-def test_exp_expanded_tanh_picture_has_the_same_leaf_grads():
+def test_exp_expanded_tanh_picture_has_the_same_leaf_grads(svg_of):
     f = eg.compile("n = x1*w1 + x2*w2 + b; e = exp(2*n); o = (e - 1)/(e + 1)")
-    nodes, ops, edges = svg_parts(pipe(draw_dot(f, at=SEED), "svg"))
+    nodes, ops, edges = svg_parts(svg_of(draw_dot(f, at=SEED)))
     shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
     grads = fd_grads(SEED)
     for leaf in SEED:
@@ -192,21 +252,21 @@ def test_exp_expanded_tanh_picture_has_the_same_leaf_grads():
     assert "e" in shown and len(ops) == 9       # 2×*, 2×+, 2*n, exp, e-1, e+1, /
 
 
-def test_structure_only_without_a_point():
+def test_structure_only_without_a_point(svg_of):
     f = eg.compile("n = x*w + 2; o = tanh(n)")
     source = draw_dot(f).source
     assert "data" not in source and "grad" not in source
-    nodes, ops, edges = svg_parts(pipe(draw_dot(f), "svg"))
+    nodes, ops, edges = svg_parts(svg_of(draw_dot(f)))
     labels = sorted(t[0] for t in nodes.values())
     assert labels == sorted(["x", "w", "", "2", "n", "o"])
     assert len(ops) == 3 and edges == 3 + 5
 
 
-def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path):
+def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path, svg_of):
     f = eg.compile(NEURON)
     g = grad_graph(f.ir)
     drawing = draw_dot(g, at=SEED)
-    nodes, ops, edges = svg_parts(pipe(drawing, "svg"))
+    nodes, ops, edges = svg_parts(svg_of(drawing))
     shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
     grads = fd_grads(SEED)
     for leaf in SEED:
@@ -223,22 +283,22 @@ def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path):
     assert "d_x1" in out.read_text() and "#c0392b" in out.read_text()
 
 
-def test_odd_labels_are_escaped_and_render():
+def test_odd_labels_are_escaped_and_render(svg_of):
     a = eg.Value(1.0, label='a{b}|<c> "q" \\ x')
     out = a * 2; out.label = "out\nnext"
     out.backward()
-    nodes, _, _ = svg_parts(pipe(draw_dot(out), "svg"))
+    nodes, _, _ = svg_parts(svg_of(draw_dot(out)))
     texts = [t[0] for t in nodes.values()]
     assert 'a{b}|<c> "q" \\ x' in texts and "out next" in texts
 
 
-def test_five_thousand_values_render_with_the_simple_layout():
+def test_five_thousand_values_render_with_the_simple_layout(svg_of):
     n = 1250
     f = eg.compile(" + ".join(f"x{i}*w{i}" for i in range(n)))
     drawing = draw_dot(f)
     assert drawing.exprgrad_info.values == 4 * n - 1
     assert drawing.exprgrad_info.layout == "pinned" and not drawing.exprgrad_info.collapsed
-    nodes, ops, edges = svg_parts(pipe(drawing, "svg", timeout=120))
+    nodes, ops, edges = svg_parts(svg_of(drawing, timeout=120))
     assert len(nodes) == 4 * n - 1 and len(ops) == 2 * n - 1
 
 
@@ -255,14 +315,14 @@ def test_huge_chain_does_not_recurse_and_collapses_with_a_warning():
     assert "more values" in drawing.source and '"{ y | data' in drawing.source
 
 
-def test_collapsed_drawing_renders():
+def test_collapsed_drawing_renders(svg_of):
     x = eg.Value(0.5, label="x")
     y = x
     for _ in range(300):
         y = y.tanh()
     with pytest.warns(TruncatedDrawingWarning):
         drawing = draw_dot(y, limit=40)
-    nodes, ops, edges = svg_parts(pipe(drawing, "svg"))
+    nodes, ops, edges = svg_parts(svg_of(drawing))
     assert "more values" in " ".join(nodes["collapsed"])
     assert len(nodes) == 40 + 1 and len(ops) == 40
     with warnings.catch_warnings():
