@@ -104,11 +104,13 @@ class NameResolutionError(ExprError):
 
 
 class UnknownFunctionError(NameResolutionError):
-    """A call to a function that is neither built in nor defined; ``suggestion`` may help."""
+    """A call to a function that is neither built in nor defined: ``suggestions`` holds what
+    the message proposes (the closest names, or the call to write), ``suggestion`` the first."""
 
-    def __init__(self, message, span=None, source=None, suggestion=None):
+    def __init__(self, message, span=None, source=None, suggestion=None, suggestions=()):
         super().__init__(message, span, source)
         self.suggestion = suggestion
+        self.suggestions = tuple(suggestions) or ((suggestion,) if suggestion else ())
 
 
 class ArityError(NameResolutionError):

@@ -16,10 +16,9 @@ nodes (a macro of elementary ops).  The rules (SPEC §1):
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
-from . import syntax as ast
+from . import suggest, syntax as ast
 from .errors import (ArityError, ExprSyntaxError, ReassignmentError, UnknownFunctionError,
                      UseBeforeAssignmentError, NameResolutionError)
 from .ir import Graph, Node, gc_paused
@@ -193,21 +192,33 @@ class _Lowerer:
         elif name in FUNCTIONS:
             kind, expected = "builtin", FUNCTIONS[name].arities
         else:
-            known = list(FUNCTIONS) + list(self.functions)
-            close = difflib.get_close_matches(name, known, n=1)
-            suggestion = close[0] if close else None
-            hint = f"; did you mean {suggestion}?" if suggestion else ""
             if name in self.assigned_at:
                 raise self.error(UseBeforeAssignmentError, f"function {name} is called before "
                                  "it is defined", call.func.span)
-            raise self.error(UnknownFunctionError, f"unknown function {name}{hint}",
-                             call.func.span, suggestion=suggestion)
+            raise self.unknown_function(call)
         if n not in expected:
             want = " or ".join(str(e) for e in expected)
             plural = "" if expected == (1,) else "s"
             raise self.error(ArityError, f"{name} takes {want} argument{plural}, got {n}",
                              call.span)
         return kind
+
+    def unknown_function(self, call: ast.Call) -> UnknownFunctionError:
+        """What to write instead (``log10(x)`` → ``log(x, 10)``), or the closest names, and
+        always the functions there are."""
+        name = call.func.id
+        arities = {n: b.arities for n, b in FUNCTIONS.items()}
+        args = [self.source[a.span.start:a.span.end] if self.source else "…" for a in call.args]
+        instead = suggest.rewrite(name, [a if len(a) <= 40 else "…" for a in args], arities)
+        close = [] if instead else suggest.close(name, [*FUNCTIONS, *self.functions])
+        hint = (f": write {instead}" if instead else
+                f"; did you mean {suggest.spoken(close)}?" if close else "")
+        mine = f"; defined here: {', '.join(sorted(self.functions))}" if self.functions else ""
+        message = (f"unknown function {name}{hint} (the functions are "
+                   f"{', '.join(sorted(FUNCTIONS))}{mine})")
+        return self.error(UnknownFunctionError, message, call.func.span,
+                          suggestion=instead or (close[0] if close else None),
+                          suggestions=tuple([instead] if instead else close))
 
     def builtin_call(self, call: ast.Call, results: list) -> Node:
         name = call.func.id

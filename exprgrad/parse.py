@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 import sys
 from fractions import Fraction
 from importlib import resources
@@ -20,9 +21,9 @@ from pathlib import Path
 import lark
 from lark import Lark, Token, v_args
 
-from . import syntax as ast
+from . import suggest, syntax as ast
 from .errors import ExprSyntaxError, Span
-from .ops import FUNCTIONS
+from .ops import CONSTANTS, FUNCTIONS
 from .ir import gc_paused
 
 # Operator terminals of the grammar → registry keys.
@@ -165,7 +166,8 @@ def parse(text: str) -> ast.Program:
     except lark.exceptions.UnexpectedCharacters as err:
         span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
         char = text[err.pos_in_stream]
-        raise ExprSyntaxError(f"unexpected character {char!r}", span, text) from None
+        hint = _dotted_hint(text, err.pos_in_stream) if char == "." else ""
+        raise ExprSyntaxError(f"unexpected character {char!r}{hint}", span, text) from None
     except lark.exceptions.UnexpectedToken as err:
         raise _token_error(err, text) from None
     except lark.exceptions.UnexpectedEOF:   # pragma: no cover - LALR reports $END tokens
@@ -181,34 +183,36 @@ def _end_span(text: str) -> Span:
     return Span(line, column, len(text), len(text) + 1)
 
 
-def _describe(expected) -> str:
+def _expected_words(expected) -> list[str]:
+    """lark's expected terminals in the words a message uses (``err.expected`` holds them)."""
     expected = set(expected)
     if "_SEMI" not in expected:
         expected.discard("_NEWLINE")      # accepted by the post-lexer everywhere, not meant
     if {"ADD", "MUL", "_SEMI"} <= expected:
-        return ", expected an operator or the end of the statement"
-    names = sorted({_TERMINAL_NAMES.get(t, t) for t in expected})
-    if not names or len(names) > 6:
-        return ""
-    return ", expected " + (names[0] if len(names) == 1 else
-                            ", ".join(names[:-1]) + " or " + names[-1])
+        return ["an operator", "the end of the statement"]
+    return sorted({_TERMINAL_NAMES.get(t, t.lower()) for t in expected})
+
+
+def _describe(words: list[str]) -> str:
+    return ", expected " + suggest.spoken(words) if words else ""
 
 
 def _token_error(err, text: str) -> ExprSyntaxError:
     tok = err.token
+    words = _expected_words(err.expected)
     if tok.type == "$END":
         span = _end_span(text)
         unclosed = _unclosed_paren(text)
         if unclosed is not None:
             message = (f"unexpected end of input: '(' at line {unclosed.line}, column "
-                       f"{unclosed.column} is not closed")
+                       f"{unclosed.column} is not closed" + _describe(words))
         else:
-            message = "unexpected end of input" + _describe(err.expected)
-        return ExprSyntaxError(message, span, text, err.expected)
+            message = "unexpected end of input" + _describe(words)
+        return ExprSyntaxError(message, span, text, words)
     span = _span(tok)
     shown = "a new line" if tok.type == "_NEWLINE" else repr(str(tok))
-    message = f"unexpected {shown}" + _describe(err.expected) + _juxtaposition_hint(tok, text)
-    return ExprSyntaxError(message, span, text, err.expected)
+    message = f"unexpected {shown}" + _describe(words) + _juxtaposition_hint(tok, text)
+    return ExprSyntaxError(message, span, text, words)
 
 
 def _juxtaposition_hint(tok: Token, text: str) -> str:
@@ -225,6 +229,54 @@ def _juxtaposition_hint(tok: Token, text: str) -> str:
     if before and (before[-1].isalnum() or before[-1] in "._)"):
         return " (multiplication needs '*': write a*b, 2*x)"
     return ""
+
+
+_WORD = re.compile(r"[^\W\d]\w*")
+
+
+def _dotted_hint(text: str, dot: int) -> str:
+    """`math.exp(x)`, `np.tanh(x)`, `math.pi`: names carry no module prefix; say what to write."""
+    before = re.search(r"[^\W\d]\w*$", text[max(0, dot - 40):dot])
+    after = _WORD.match(text, dot + 1)
+    if before is None or after is None:
+        return ""
+    name = after.group()
+    if name in CONSTANTS:
+        return f": write {name}"
+    if name == "e":
+        return ": Euler's number is exp(1) (e is an ordinary name)"
+    args = _call_arguments(text, after.end())
+    instead = None
+    if args is not None:
+        arities = {n: b.arities for n, b in FUNCTIONS.items()}
+        instead = suggest.rewrite(name, args, arities)
+    if instead is None:
+        return ": names cannot contain '.'"
+    return f": write {instead} (functions are called without a module prefix)"
+
+
+def _call_arguments(text: str, start: int) -> list[str] | None:
+    """The argument texts of the call whose '(' is at `start` (after blanks), split at the
+    top-level commas; None if there is no short, closed argument list there."""
+    i = start
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    if i >= len(text) or text[i] != "(":
+        return None
+    depth, args, begin = 0, [], i + 1
+    for j in range(i, min(len(text), i + 80)):
+        c = text[j]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                args.append(text[begin:j].strip())
+                return [a for a in args if a] if args != [""] else []
+        elif c == "," and depth == 1:
+            args.append(text[begin:j].strip())
+            begin = j + 1
+    return None
 
 
 def _unclosed_paren(text: str) -> Span | None:
