@@ -6,7 +6,8 @@ Input: the workloads W1..W6 (one module each in this folder).  Output: one Markd
 workload on stdout — median, min and max per call, the ratio to the hand-written reference
 measured in the same run, every installed peer (micrograd, sympy, jax, torch, casadi, numexpr;
 missing ones are listed as missing) and the issue's targets with whether they are met — and the
-same numbers as JSON (default: benchmarks/results/latest.json, or quick.json with --quick).
+same numbers as JSON (default: benchmarks/results/latest.json; with --quick the untracked
+benchmarks/results/quick.local.json).
 
 Every workload checks each implementation's numbers against its reference before timing it.
 numpy is timed as the environment gives it; on machines that set OPENBLAS_CORETYPE or
@@ -76,6 +77,13 @@ def header(info: dict, versions: dict, quick: bool) -> str:
     return "\n".join(lines)
 
 
+def default_json(quick: bool) -> Path:
+    """Where results go without --json: a full run updates the tracked latest.json (its figures
+    are the README's); a quick run writes an untracked file (.gitignore), never the tracked
+    results, so trying the benchmarks leaves the checkout clean."""
+    return HERE / "results" / ("quick.local.json" if quick else "latest.json")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer samples "
@@ -130,8 +138,7 @@ def main(argv=None) -> int:
                   f"{goal.replace('<=', '≤').replace('>=', '≥')} | {met} |")
     print(f"\nTotal: {total:.1f} s.")
 
-    out = Path(args.json) if args.json else HERE / "results" / (
-        "quick.json" if args.quick else "latest.json")
+    out = Path(args.json) if args.json else default_json(args.quick)
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.only and out.exists():
         # A partial run updates its workloads in the file and keeps the others' latest results.

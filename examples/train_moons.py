@@ -11,7 +11,8 @@ rate ``1.0 - 0.9*k/100``, and accuracy is the agreement of signs.
 
 Both start from the same seeded weights; the script prints each step of both, the time each path
 took, the speed-up, and the largest relative difference between the two loss curves.  With
-matplotlib installed (``pip install 'exprgrad[plot]'``) it also saves the decision boundary.
+matplotlib installed (``pip install '.[plot]'`` in the checkout, as the README says) it also
+saves the decision boundary.
 Exit status 0 when the compiled model reaches 95% accuracy and the curves agree to 1e-9.
 The `Value` path is the slow one (about half a second a step, a minute for 100 steps);
 ``--value-steps 10`` times and compares fewer of its steps for a quick run.
@@ -108,7 +109,7 @@ def plot_boundary(predict, X, y, path: str) -> str:
         import matplotlib.pyplot as plt
     except ImportError:
         return ("matplotlib is not installed: no decision-boundary picture "
-                "(pip install 'exprgrad[plot]' to get one)")
+                "(pip install '.[plot]' in the checkout to get one)")
     import numpy as np
     xs, ys = np.meshgrid(np.linspace(-1.5, 2.5, 200), np.linspace(-1.0, 1.5, 200))
     scores = predict(np.column_stack([xs.ravel(), ys.ravel()])).reshape(xs.shape)

@@ -161,7 +161,7 @@ def _from_value(root) -> _Picture:
     order = root.topo()
     position = {id(v): i for i, v in enumerate(order)}    # lookup only; names are positions
     for v in order:
-        fields = (v.label, f"data {v.data:.4f}", f"grad {v.grad:.4f}")
+        fields = (v.label, f"data {_four(v.data)}", f"grad {_four(v.grad)}")
         picture.add(fields, (v._op or None) if v._args else None,
                     [position[id(a)] for a in v._args])
     picture.roots = [position[id(root)]]
@@ -181,7 +181,7 @@ def _from_graph(graph: Graph, at) -> _Picture:
             label = label or const_text(n.payload)
         elif not n.args and n.op != "var":
             label = label or n.op                 # nullary ops (pi) are leaves
-        fields = [label] if values is None else [label, f"data {values[n.index]:.4f}"]
+        fields = [label] if values is None else [label, f"data {_four(values[n.index])}"]
         op = OPS[n.op].symbol if n.args else None
         picture.add(fields, op, [position[a.index] for a in n.args],
                     adjoint=forward is not None and n.index not in forward)
@@ -190,6 +190,12 @@ def _from_graph(graph: Graph, at) -> _Picture:
                        for name, o in zip(graph.output_names, graph.outputs)
                        if (graph.label(o) or names.get(o.index)) != name]
     return picture
+
+
+def _four(x: float) -> str:
+    """Four decimals, as the seeds print them; what rounds to zero is 0.0000, never -0.0000."""
+    text = f"{x:.4f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def _forward_part(graph: Graph) -> set | None:

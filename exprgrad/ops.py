@@ -164,7 +164,8 @@ op("neg", 1, fwd=operator.neg,
    rules=(lambda m, g, out, x: -g,),
    sym=lambda s, x: -x,
    py="-{0}", np="-{0}", c="-{0}",
-   infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),),
+   # "neg", not "-", in pictures and Value._op: x - y and -x must not look alike there.
+   infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),), label="neg",
    exact=operator.neg)
 # pow is both the `^`/`**` operator and the function pow(a, b).  d/db a^b = a^b*log(a) is
 # written with xlogy so that 0^b (b > 0) has derivative 0 in b, as in PyTorch.

@@ -69,3 +69,19 @@ def test_a_wrong_candidate_is_reported_and_never_timed():
     assert calls == [1]              # called once to check, never timed
     assert right.status == "ok" and right.median > 0
     assert "wrong: does not match the reference" in markdown(table)
+
+
+def test_quick_run_never_writes_the_tracked_results():
+    sys.path.insert(0, str(BENCH))
+    try:
+        from run import default_json
+    finally:
+        sys.path.remove(str(BENCH))
+    quick = default_json(quick=True)
+    assert quick.parent == BENCH / "results"
+    assert quick.name not in {p.name for p in (BENCH / "results").glob("*.json")
+                              if not p.name.endswith(".local.json")}
+    # ... and git ignores it, so a quick run leaves the checkout clean.
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "benchmarks/results/*.local.json" in ignored and quick.name.endswith(".local.json")
+    assert default_json(quick=False).name == "latest.json"

@@ -391,3 +391,17 @@ def svg_parts_ops(svg: bytes):
     tree = ET.fromstring(svg)
     return [[(t.text or "").strip() for t in g.iter(f"{SVG}text")] for g in tree.iter(f"{SVG}g")
             if g.get("class") == "node" and g.findtext(f"{SVG}title").endswith("op")]
+
+
+def test_pictures_show_no_negative_zero_and_tell_negation_from_subtraction():
+    a = eg.Value(-1e-9, label="a")
+    b = eg.Value(2.0, label="b")
+    c = (a * 1e-3) - b; c.label = "c"
+    d = -c; d.label = "d"
+    d.backward()
+    source = draw_dot(d).source
+    assert "data -0.0000" not in source and "{ a | data 0.0000 |" in source
+    ops = [line for line in source.splitlines() if "op [label=" in line]
+    assert any('label="-"' in line for line in ops) and any('label=neg' in line for line in ops)
+    g = draw_dot(eg.compile("x - y + -x*0.00001"), at={"x": 1e-9, "y": 0.0}).source
+    assert "-0.0000" not in g and "label=neg" in g and 'label="-"' in g

@@ -346,3 +346,14 @@ def test_example_moons(capsys, tmp_path):
         assert "matplotlib is not installed" in out and not picture.exists()
     else:
         assert picture.stat().st_size > 0
+
+
+def test_lecture_mlp_activates_its_output_layer_too():
+    """The seeds' lecture MLP has tanh on its output neuron as well; micrograd's is linear."""
+    linear = nn.MLP(3, [4, 4, 1], activation="tanh", seed=0)
+    lecture = nn.MLP(3, [4, 4, 1], activation="tanh", seed=0, activate_output=True)
+    assert repr(lecture.layers[-1]) == "Layer of [TanhNeuron(4)]"
+    assert [p.data for p in lecture.parameters()] == [p.data for p in linear.parameters()]
+    for x in ([2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0]):
+        assert lecture(x).data == math.tanh(linear(x).data)
+        assert -1.0 < lecture(x).data < 1.0

@@ -7,7 +7,8 @@ loss functions, `optim` the update rule and `compiled` the traced, compiled trai
 Input: layer sizes, an activation and a seed → a model whose call maps a list of numbers (or
 `Value`s) to `Value`s, and whose `parameters()` are the `Value`s a training loop updates.  The
 semantics are micrograd's: weights drawn from ``uniform(-1, 1)``, biases start at 0, every layer
-but the last applies the activation, the last layer is linear, and a layer of one neuron returns
+but the last applies the activation, the last layer is linear (unless ``activate_output=True``,
+as in the seeds' lecture), and a layer of one neuron returns
 that neuron's `Value` rather than a list.  Two choices micrograd leaves to its global state are
 explicit here: the activation (``"relu"`` as micrograd, or ``"tanh"`` as the seeds' notebook)
 and the random source (``random.Random(seed)``, drawn in parameter order).
@@ -89,18 +90,24 @@ class Layer(Module):
 
 
 class MLP(Module):
-    """Layers of sizes `nouts` after `nin` inputs; the activation on all but the last layer.
+    """Layers of sizes `nouts` after `nin` inputs; the activation on all but the last layer,
+    and on the last one too with ``activate_output=True`` (the seeds' lecture MLP, whose
+    tanh output neuron keeps predictions in (-1, 1) for ±1 targets).
 
     ``seed`` seeds a private ``random.Random`` (``None``: fresh entropy); pass ``rng`` to share
     one generator between models.  Parameters are drawn layer by layer, neuron by neuron,
     weights in input order, in the order `parameters()` lists them.
+
+    >>> MLP(3, [4, 4, 1], activation="tanh", activate_output=True, seed=0).layers[-1]
+    Layer of [TanhNeuron(4)]
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 seed: int | None = None, rng: random.Random | None = None):
+                 seed: int | None = None, rng: random.Random | None = None,
+                 activate_output: bool = False):
         rng = rng if rng is not None else random.Random(seed)
         sz = [nin] + list(nouts)
-        self.layers = [Layer(sz[i], sz[i + 1], nonlin=i != len(nouts) - 1,
+        self.layers = [Layer(sz[i], sz[i + 1], nonlin=activate_output or i != len(nouts) - 1,
                              activation=activation, rng=rng)
                        for i in range(len(nouts))]
 
