@@ -1,8 +1,23 @@
 """Parsing: exprgrad text → AST (`syntax.Program`).
 
-lark's LALR parser runs with `ToAst` as an inline transformer, so no parse tree is built and
-nothing recurses: 100,000 nested parentheses parse in linear time.  lark's exceptions become
-`ExprSyntaxError` with the line, the column and a caret.
+lark compiles the grammar (grammar/exprgrad.lark) into an LALR(1) table, and two drivers run
+that table with the same node builders (`_BUILD`: one function per alias of the grammar):
+
+- the fast loop (lalr.py), used for every parse: one regular expression made of the
+  grammar's terminals reads the text, and a plain loop over the table shifts and reduces.
+  It only knows how to accept: at the first character or token the table does not expect,
+  it gives up.
+- lark's own parser, with `ToAst` as its transformer, parses the text again when the fast
+  loop gave up, so every syntax error comes from lark (`UnexpectedToken`,
+  `UnexpectedCharacters`) and becomes an `ExprSyntaxError` with line, column and caret.
+
+The fast loop reads the table from grammar/exprgrad.lalr.json, written from the grammar by
+lark (`table_data`; ``python -m exprgrad.parse`` rewrites it when the grammar changes, and a
+test fails until then), so a parse imports lark only to explain an error.  Neither driver
+builds a parse tree or recurses: 100,000 nested parentheses parse in linear time.  A rule
+about what the language accepts (a check on a name, a number) belongs in a builder, where both
+drivers see it.  tests/test_parse.py runs both drivers side by side; benchmarks/parse_speed.py
+times them.
 
 >>> from exprgrad.syntax import dump
 >>> dump(parse("2^3^2"))
@@ -10,18 +25,16 @@ nothing recurses: 100,000 nested parentheses parse in linear time.  lark's excep
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
+import hashlib
+import json
 import re
 import sys
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-import lark
-from lark import Lark, Token, v_args
-
-from . import suggest, syntax as ast
+from . import lalr, suggest, syntax as ast
 from .errors import ExprSyntaxError, Span
 from .ops import CONSTANTS, FUNCTIONS
 from .ir import gc_paused
@@ -40,86 +53,143 @@ _TERMINAL_NAMES = {
 
 def grammar_text() -> str:
     """The grammar: packaged inside the wheel, or at the repository's top level."""
-    packaged = resources.files("exprgrad") / "grammar" / "exprgrad.lark"
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "grammar" / "exprgrad.lark").read_text(
-        encoding="utf-8")
+    return _grammar_file("exprgrad.lark").read_text(encoding="utf-8")
 
+
+def _grammar_file(name: str):
+    packaged = resources.files("exprgrad") / "grammar" / name
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "grammar" / name
+
+
+# ---- node builders: one per alias of the grammar, shared by both drivers ----------------------
+# A token is a tuple (type, text, start, end, line, column): cheaper to make than lark's Token,
+# and `ToAst` turns lark's tokens into the same tuples.
 
 @functools.lru_cache(maxsize=4096)
-def _exact(text: str) -> Fraction:
+def _exact(text: str) -> Fraction | None:
+    """The literal's exact value, or None beyond the float range."""
     # Generated programs repeat the same literals thousands of times (0.5, 2, ...); parsing a
-    # Fraction from text costs more than the rest of the number's reduction.
-    return Fraction(text.replace("_", ""))
+    # Fraction from text and comparing it costs more than the rest of the number's reduction.
+    value = Fraction(text.replace("_", ""))
+    return value if value <= _FLOAT_MAX else None
 
 
-def _span(tok: Token) -> Span:
-    return Span(tok.line, tok.column, tok.start_pos, tok.end_pos)
+def _span(tok: tuple) -> Span:
+    return Span(tok[4], tok[5], tok[2], tok[3])
 
 
-@v_args(inline=True)
-class ToAst(lark.Transformer):
-    """Builds AST nodes as the parser reduces; one method per alias of the grammar."""
+def number(tok):                        # Corresponds to `NUMBER -> number` in the grammar
+    text = tok[1]
+    value = _exact(text)
+    if value is None:
+        raise _Rejected(_span(tok), f"the number {text} is too large for a float "
+                                    "(the largest is about 1.8e308)")
+    return ast.Num(tok[4], tok[5], tok[2], tok[3], value, text)
 
-    def number(self, tok):        # Corresponds to `NUMBER -> number`
-        text = str(tok)
-        value = _exact(text)
-        if value > _FLOAT_MAX:
-            raise _Rejected(_span(tok), f"the number {text} is too large for a float "
-                                        "(the largest is about 1.8e308)")
-        return ast.Num(_span(tok), value, text)
 
-    def name(self, tok):          # `NAME -> name`
-        text = str(tok)
-        if not text.isidentifier():
-            # \w admits digits such as '²' that Python names do not: x² is not x^2.
-            hint = ": write powers as x^2" if any(c in _SUPERSCRIPTS for c in text) else ""
-            raise _Rejected(_span(tok), f"{text!r} is not a valid name{hint}")
-        return ast.Name(_span(tok), text)
+def name(tok):                          # `NAME -> name`
+    text = tok[1]
+    if not text.isidentifier():
+        # \w admits digits such as '²' that Python names do not: x² is not x^2.
+        hint = ": write powers as x^2" if any(c in _SUPERSCRIPTS for c in text) else ""
+        raise _Rejected(_span(tok), f"{text!r} is not a valid name{hint}")
+    return ast.Name(tok[4], tok[5], tok[2], tok[3], text)
 
-    def call(self, name, lpar, args, rpar):
-        return ast.Call(_span(name).merge(_span(rpar)), self.name(name), tuple(args))
 
-    def arguments(self, *args):
-        return list(args)
+def call(fn, lpar, args, rpar):         # `NAME LPAR arguments RPAR -> call`
+    return ast.Call(fn[4], fn[5], fn[2], rpar[3], name(fn), tuple(args))
 
-    def paren(self, lpar, expr, rpar):
-        # The same node, with the parentheses inside its span (for carets and messages).
-        return dataclasses.replace(expr, span=_span(lpar).merge(_span(rpar)))
 
-    def binary(self, left, op, right):
-        return ast.Binary(left.span.merge(right.span), _BINARY[op.type], left, right)
+def arguments(items):                   # `arguments`: the expressions, in order
+    return items
 
-    def unary(self, op, operand):
-        return ast.Unary(_span(op).merge(operand.span), _UNARY[op.type], operand)
 
-    def assign(self, target, eq, value):
-        span = target.span.merge(value.span)
-        if isinstance(target, ast.Name):
-            return ast.Assign(span, target, value)
-        if isinstance(target, ast.Call) and all(isinstance(a, ast.Name) for a in target.args):
-            return ast.FuncDef(span, target.func, target.args, value)
-        raise _Rejected(target.span, "can only assign to a name (`n = ...`) or define a "
-                        "function (`f(x, y) = ...`)")
+def paren(lpar, expr, rpar):            # `LPAR expr RPAR -> paren`
+    # The same node, with the parentheses inside its span (for carets and messages).  It is
+    # new and nothing else refers to it yet, so it is updated in place.
+    expr.line, expr.column, expr.start, expr.end = lpar[4], lpar[5], lpar[2], rpar[3]
+    return expr
 
-    def program(self, *statements):
-        kept = tuple(s for s in statements if s is not None)
-        if not kept:
-            return ast.Program(Span(1, 1, 0, 0), kept)
-        return ast.Program(kept[0].span.merge(kept[-1].span), kept)
 
+def binary(left, op, right):            # `sum ADD product -> binary`, and the like
+    return ast.Binary(left.line, left.column, left.start, right.end, _BINARY[op[0]], left, right)
+
+
+def unary(op, operand):                 # `SUB unary -> unary`, `ADD unary -> unary`
+    return ast.Unary(op[4], op[5], op[2], operand.end, _UNARY[op[0]], operand)
+
+
+def assign(target, eq, value):          # `expr ASSIGN expr -> assign`
+    where = target.line, target.column, target.start, value.end
+    if isinstance(target, ast.Name):
+        return ast.Assign(*where, target, value)
+    if isinstance(target, ast.Call) and all(isinstance(a, ast.Name) for a in target.args):
+        return ast.FuncDef(*where, target.func, target.args, value)
+    raise _Rejected(target.span, "can only assign to a name (`n = ...`) or define a "
+                    "function (`f(x, y) = ...`)")
+
+
+def program(statements):                # `program`: the statements that are not empty
+    if not statements:
+        return ast.Program(1, 1, 0, 0, ())
+    first, last = statements[0], statements[-1]
+    return ast.Program(first.line, first.column, first.start, last.end, tuple(statements))
+
+
+#: rule alias (or rule name) → builder
+_BUILD = {f.__name__: f for f in (number, name, call, arguments, paren, binary, unary, assign,
+                                   program)}
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _FLOAT_MAX = Fraction(sys.float_info.max)
 
 
 class _Rejected(Exception):
-    """Raised inside a transformer callback; `parse` turns it into an ExprSyntaxError."""
+    """Raised inside a builder; `parse` turns it into an ExprSyntaxError."""
 
     def __init__(self, span, message):
         super().__init__(message)
         self.span, self.message = span, message
+
+
+# ---- lark's driver (the errors) ---------------------------------------------------------------
+
+def _tok(tok) -> tuple:
+    return (tok.type, str(tok), tok.start_pos, tok.end_pos, tok.line, tok.column)
+
+
+class ToAst:
+    """The builders as lark's transformer (``Lark(..., transformer=ToAst())``): a method per
+    alias gets the rule's children, with lark's tokens turned into the builders' tuples."""
+
+    def number(self, c):
+        return number(_tok(c[0]))
+
+    def name(self, c):
+        return name(_tok(c[0]))
+
+    def call(self, c):
+        return call(_tok(c[0]), _tok(c[1]), c[2], _tok(c[3]))
+
+    def arguments(self, c):
+        return arguments(list(c))
+
+    def paren(self, c):
+        return paren(_tok(c[0]), c[1], _tok(c[2]))
+
+    def binary(self, c):
+        return binary(c[0], _tok(c[1]), c[2])
+
+    def unary(self, c):
+        return unary(_tok(c[0]), c[1])
+
+    def assign(self, c):
+        return assign(c[0], _tok(c[1]), c[2])
+
+    def program(self, c):
+        return program([s for s in c if s is not None])
 
 
 class _DropNewlinesInParens:
@@ -139,19 +209,70 @@ class _DropNewlinesInParens:
             yield tok
 
 
-_parsers: dict[bool, Lark] = {}
+_parsers: dict = {}
 
 
-def _get_parser(multiline: bool = True) -> Lark:
-    """The LALR parser; text without a newline skips the post-lexer, which then has nothing
-    to drop but would still cost a generator step per token."""
+def _get_parser(multiline: bool = True):
+    """lark's LALR parser (lark is imported here, on first use); text without a newline skips
+    the post-lexer, which then has nothing to drop but would still cost a step per token."""
     parser = _parsers.get(multiline)
     if parser is None:
+        from lark import Lark
         parser = _parsers[multiline] = Lark(
             grammar_text(), start="program", parser="lalr", lexer="contextual",
             transformer=ToAst(), postlex=_DropNewlinesInParens() if multiline else None,
             propagate_positions=False, maybe_placeholders=True)
     return parser
+
+
+def _lark_parse(text: str) -> ast.Program:
+    """The program, by lark's parser; lark's errors become `ExprSyntaxError`s."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+    try:
+        return _get_parser("\n" in text or "\r" in text).parse(text)
+    except UnexpectedCharacters as err:
+        span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
+        char = text[err.pos_in_stream]
+        hint = _dotted_hint(text, err.pos_in_stream) if char == "." else ""
+        raise ExprSyntaxError(f"unexpected character {char!r}{hint}", span, text) from None
+    except UnexpectedToken as err:
+        raise _token_error(err, text) from None
+    except UnexpectedEOF:   # pragma: no cover - LALR reports $END tokens
+        raise ExprSyntaxError("unexpected end of input", _end_span(text), text) from None
+
+
+# ---- the fast driver's table -------------------------------------------------------------------
+
+TABLE_FILE = "exprgrad.lalr.json"
+
+
+def table_data() -> dict:
+    """The grammar's table for `lalr.Table`, made by lark now (imports lark: about 0.1 s)."""
+    return lalr.table_data(_get_parser(False), _sha256(grammar_text()), _BUILD)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_fast: list = []
+
+
+def _fast_table() -> lalr.Table | None:
+    """The fast driver's table: the shipped one if it was made from this grammar, else lark's
+    (built now); None if the grammar needs lark's own lexer."""
+    if not _fast:
+        try:
+            data = json.loads(_grammar_file(TABLE_FILE).read_text(encoding="utf-8"))
+            if data.get("grammar_sha256") != _sha256(grammar_text()):
+                data = None
+        except (OSError, ValueError):
+            data = None
+        try:
+            _fast.append(lalr.Table(data or table_data(), _BUILD))
+        except NotImplementedError:
+            _fast.append(None)
+    return _fast[0]
 
 
 def parse(text: str) -> ast.Program:
@@ -160,18 +281,13 @@ def parse(text: str) -> ast.Program:
         raise TypeError(f"expected the expression as a str, got {type(text).__name__}")
     try:
         with gc_paused():
-            program = _get_parser("\n" in text or "\r" in text).parse(text)
+            table = _fast_table()
+            program = lalr.run(text, table) if table is not None else None
+            if program is None:
+                program = _lark_parse(text)     # raises the error; or a program, if the two
+                #                                 drivers ever disagree (tests compare them)
     except _Rejected as err:
         raise ExprSyntaxError(err.message, err.span, text) from None
-    except lark.exceptions.UnexpectedCharacters as err:
-        span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
-        char = text[err.pos_in_stream]
-        hint = _dotted_hint(text, err.pos_in_stream) if char == "." else ""
-        raise ExprSyntaxError(f"unexpected character {char!r}{hint}", span, text) from None
-    except lark.exceptions.UnexpectedToken as err:
-        raise _token_error(err, text) from None
-    except lark.exceptions.UnexpectedEOF:   # pragma: no cover - LALR reports $END tokens
-        raise ExprSyntaxError("unexpected end of input", _end_span(text), text) from None
     if not program.statements:
         raise ExprSyntaxError("empty expression: nothing to compute", Span(1, 1, 0, 0), text)
     return program
@@ -209,13 +325,13 @@ def _token_error(err, text: str) -> ExprSyntaxError:
         else:
             message = "unexpected end of input" + _describe(words)
         return ExprSyntaxError(message, span, text, words)
-    span = _span(tok)
+    span = _span(_tok(tok))
     shown = "a new line" if tok.type == "_NEWLINE" else repr(str(tok))
     message = f"unexpected {shown}" + _describe(words) + _juxtaposition_hint(tok, text)
     return ExprSyntaxError(message, span, text, words)
 
 
-def _juxtaposition_hint(tok: Token, text: str) -> str:
+def _juxtaposition_hint(tok, text: str) -> str:
     """`2x` and `sin x` are the usual slips: say what to write instead."""
     if tok.type not in ("NAME", "NUMBER", "LPAR"):
         return ""
@@ -280,13 +396,31 @@ def _call_arguments(text: str, start: int) -> list[str] | None:
 
 
 def _unclosed_paren(text: str) -> Span | None:
-    opened: list[Token] = []
+    from lark.exceptions import LarkError
+    opened: list = []
     try:
         for tok in _get_parser().lex(text):
             if tok.type == "LPAR":
                 opened.append(tok)
             elif tok.type == "RPAR" and opened:
                 opened.pop()
-    except lark.exceptions.LarkError:
+    except LarkError:
         return None
-    return _span(opened[-1]) if opened else None
+    return _span(_tok(opened[-1])) if opened else None
+
+
+def write_table() -> Path:
+    """Rewrite grammar/exprgrad.lalr.json from grammar/exprgrad.lark (in a checkout)."""
+    path = Path(__file__).resolve().parent.parent / "grammar" / TABLE_FILE
+    data = table_data()
+    lines = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data.items()
+                       if k not in ("action", "goto"))
+    for key in ("action", "goto"):      # a state per line: a grammar change reads as a diff
+        rows = ",\n  ".join(json.dumps(row, sort_keys=True) for row in data[key])
+        lines += f",\n {json.dumps(key)}: [\n  {rows}\n ]"
+    path.write_text("{\n" + lines + "\n}\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_table()}")

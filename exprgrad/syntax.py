@@ -1,7 +1,15 @@
 """The AST: what the parser builds and the lowering reads.
 
-Frozen dataclasses, one per construct, each with the `Span` it came from.  They compare by
-identity (``eq=False``): a generated ``__eq__``/``__hash__``/``__repr__`` would recurse, and a
+Dataclasses, one per construct, each knowing where it came from: ``line``/``column`` (1-based)
+and ``start``/``end`` (0-based offsets, end exclusive), and ``span``, the `errors.Span` of those
+four numbers.  Nodes are treated as immutable; only the parser creates them.
+
+Why not frozen, and why no `Span` object inside: a parse creates about one node per token, and
+the frozen dataclass ``__init__`` (one ``object.__setattr__`` per field) plus a `Span` per node
+cost four times the plain slotted ``__init__`` used here, and twice the memory (see
+benchmarks/parse_speed.py).  ``span`` is built when it is asked for.
+
+They compare by identity (``eq=False``): a generated ``__eq__``/``__repr__`` would recurse, and a
 100,000-deep tree would overflow the stack.  Structural comparison is `dump` (iterative).
 """
 from __future__ import annotations
@@ -12,58 +20,65 @@ from fractions import Fraction
 from .errors import Span
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Node:
-    span: Span
+    line: int                     # where the construct starts (1-based line and column)
+    column: int
+    start: int                    # its offsets in the source text: [start, end)
+    end: int
+
+    @property
+    def span(self) -> Span:
+        return Span(self.line, self.column, self.start, self.end)
 
     def __repr__(self) -> str:    # shallow on purpose: never descends into children
-        return f"<{type(self).__name__} at {self.span.line}:{self.span.column}>"
+        return f"<{type(self).__name__} at {self.line}:{self.column}>"
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Num(Node):
     value: Fraction               # exact value of the literal
     text: str                     # as written
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Name(Node):
     id: str
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Unary(Node):
     op: str                       # "neg" or "pos"
     operand: Node
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Binary(Node):
     op: str                       # "add" "sub" "mul" "div" "pow" (registry keys)
     left: Node
     right: Node
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Call(Node):
     func: Name
     args: tuple
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Assign(Node):
     target: Name
     value: Node
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class FuncDef(Node):
     name: Name
     params: tuple                 # of Name
     body: Node
 
 
-@dataclass(frozen=True, eq=False, repr=False)
+@dataclass(eq=False, repr=False, slots=True)
 class Program(Node):
     statements: tuple
 

@@ -1,0 +1,237 @@
+"""The fast parse loop: text → AST, by the grammar's LALR(1) table and parse.py's builders.
+
+Input: a `Table` — the table lark computes for grammar/exprgrad.lark (`table_data`; parse.py
+ships it as grammar/exprgrad.lalr.json) with the builder function of each rule alias — and the
+text.  Output: what the builders make of the text (a `syntax.Program`), or None at the first
+character or token the table does not expect: lark's own parser then reads the text again and
+says what is wrong (parse.py).  Only the accepting path is here, and it is written for speed:
+
+- one regular expression, the grammar's terminals in the order lark's lexer tries them, reads
+  a token and whatever lark skips before it; a token is a tuple (type, text, start, end, line,
+  column), cheaper to make than lark's Token;
+- states and actions are lists and dicts of ints; a chain of unit reductions
+  (``?sum: product``: atom → power → unary → product) is one dict lookup, remembered;
+- each node is one call of its builder, with the rule's values as arguments.
+
+lark's parser costs about 4× as much per token (benchmarks/parse_speed.py).  Nothing recurses.
+"""
+from __future__ import annotations
+
+import re
+
+# How a rule's reduction runs in `run` (most frequent first).
+_UNIT = 0       # `?sum: product`: the value passes on, only the state changes
+_ONE = 1        # `NUMBER -> number`: build(value)
+_THREE = 2      # `sum ADD product -> binary`: build(a, b, c)
+_CALL = 3       # any other aliased rule: build(*values)
+_GATHER = 4     # `program`, `arguments`, lark's helpers for [..] and (..)*: one list of nodes
+
+
+class Table:
+    """The LALR table of `program` (`table_data`), in the shapes a plain loop reads fastest.
+
+    ``action[state][terminal]`` is the next state (a shift) or ``~r`` (reduce by rule r);
+    ``goto[state][rule name]`` is the state after a reduction; ``rules[r]`` is
+    ``(how, length, rule name, builder)`` with ``how`` one of `_UNIT` … `_GATHER`.
+    ``regex`` matches what lark's lexer skips (spaces, comments, a backslash-newline) and then
+    one terminal, in the order lark's lexer tries them; the terminal's group name is its type.
+    ``tail`` matches what may follow the last terminal: only what lark skips.
+    """
+
+    def __init__(self, data: dict, builders: dict):
+        self.start, self.end = data["start"], data["end"]
+        self.action: list[dict] = data["action"]
+        self.goto: list[dict] = data["goto"]
+        if any(build not in builders for *_, build in data["rules"] if build):
+            raise NotImplementedError("the table names a builder that is not there")
+        self.rules = [(how, size, origin, builders[build] if build else None)
+                      for how, size, origin, build in data["rules"]]
+        self.units: dict[tuple, int] = {}     # see `run`
+        self.regex = re.compile(data["regex"], data["flags"])
+        self.tail = re.compile(data["tail"], data["flags"])
+
+
+def table_data(lk, grammar_sha256: str, builders: dict) -> dict:
+    """The LALR table and terminals of the `lark.Lark` parser `lk`, as JSON-ready data for
+    `Table`; `builders` names the rule aliases the loop may call.
+
+    Raises NotImplementedError for a grammar the loop cannot run the way lark does.
+    """
+    from lark.lexer import PatternStr
+    from lark.parsers.lalr_analysis import Shift
+    conf = lk.parse_interactive("").parser_state.parse_conf
+    terminals = {t.name for t in lk.terminals} | {"$END"}
+    # lark numbers states in an order that changes with Python's hash seed: number them again
+    # in the order a walk from the start state meets them, so that the file is reproducible.
+    number = {conf.start_state: 0}
+    walk = [conf.start_state]
+    action: list[dict] = []
+    goto: list[dict] = []
+    rules: list = []
+    index: dict = {}
+    for state in walk:                  # grows while it is walked
+        action.append({})
+        goto.append({})
+        for symbol, (act, arg) in sorted((str(k), v) for k, v in conf.states[state].items()):
+            # (a plain str key: lark's Token compares in Python)
+            if act is Shift:
+                if arg not in number:
+                    number[arg] = len(walk)
+                    walk.append(arg)
+                (action if symbol in terminals else goto)[-1][symbol] = number[arg]
+            else:
+                if arg not in index:
+                    index[arg] = len(rules)
+                    rules.append(_rule_entry(arg, builders))
+                action[-1][symbol] = ~index[arg]
+    assert len(walk) == len(conf.states)
+    # Terminals in the order lark's lexer tries them (a longer fixed string first).
+    ordered = sorted(lk.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                  -len(t.pattern.value), t.name))
+    skipped = [t.pattern.to_regexp() for t in ordered if t.name in lk.ignore_tokens]
+    tokens = [t for t in ordered if t.name not in lk.ignore_tokens]
+    for t in tokens:
+        if isinstance(t.pattern, PatternStr) and any(
+                u is not t and re.fullmatch(u.pattern.to_regexp(), t.pattern.value)
+                for u in tokens):
+            # lark re-types such a match (a keyword inside NAME); this loop cannot.
+            raise NotImplementedError(f"terminal {t.name} overlaps another terminal")
+    # `(?=(X))\1` matches X once and never backtracks into it: `(?:[ ]+)*` alone takes
+    # exponential time to fail on a long run of spaces before a bad character.
+    skip = f"(?=((?:{'|'.join(skipped)})*))\\1" if skipped else "()"
+    regex = skip + "(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
+                                    for t in tokens) + ")"
+    return {"grammar_sha256": grammar_sha256, "start": 0,
+            "end": number[conf.end_state], "regex": regex, "tail": skip + r"\Z",
+            "flags": lk.options.g_regex_flags, "rules": rules, "action": action, "goto": goto}
+
+
+def _rule_entry(rule, builders: dict) -> list:
+    size, origin = len(rule.expansion), str(rule.origin.name)
+    if rule.alias:
+        if any(str(s.name).startswith("_") for s in rule.expansion):
+            raise NotImplementedError(f"rule {rule}: filtered symbols in an aliased rule")
+        if rule.alias not in builders:
+            raise NotImplementedError(f"rule {rule}: no builder")
+        return [{1: _ONE, 3: _THREE}.get(size, _CALL), size, origin, str(rule.alias)]
+    if rule.options.expand1 and size == 1:
+        return [_UNIT, size, origin, None]
+    if origin.startswith("_"):
+        return [_GATHER, size, origin, None]
+    if origin not in builders:
+        raise NotImplementedError(f"rule {rule}: no builder")
+    return [_GATHER, size, origin, origin]
+
+
+def _gather(values: list) -> list:
+    """The nodes among a gathering rule's values (lists are spliced, tokens dropped).  A left
+    recursive helper (``xs: xs _sep x``) finds its list first and appends to it in place."""
+    out = None
+    for v in values:
+        if type(v) is list:
+            if out is None:
+                out = v
+            else:
+                out.extend(v)
+        elif type(v) is not tuple:
+            if out is None:
+                out = []
+            out.append(v)
+    return [] if out is None else out
+
+
+def run(text: str, table: Table):
+    """The tree the builders make of `text`, or None where it does not parse."""
+    action, goto, rules = table.action, table.goto, table.rules
+    stack = [table.start]
+    values: list = []
+    push, vpush = stack.append, values.append
+    units = table.units
+    line, line_start, depth, end = 1, 0, 0, 0
+    # Lines are counted at the newlines' offsets, wherever they are (a newline token, a
+    # backslash-newline): a token past the next newline starts a new line.
+    newline = text.find("\n")
+    if newline < 0:
+        newline = len(text)
+    for match in iter(table.regex.scanner(text).match, None):
+        kind = match.lastgroup
+        value = match[kind]
+        end = match.end()
+        start = end - len(value)
+        while start > newline:
+            line, line_start = line + 1, newline + 1
+            newline = text.find("\n", line_start)
+            if newline < 0:
+                newline = len(text)
+        tok = (kind, value, start, end, line, start - line_start + 1)
+        # parse.py's post-lexer rule (`_DropNewlinesInParens`), inline.
+        if kind == "LPAR":
+            depth += 1
+        elif kind == "RPAR":
+            if depth:
+                depth -= 1
+        elif kind == "_NEWLINE" and depth:
+            continue
+        while True:
+            try:
+                act = action[stack[-1]][kind]
+            except KeyError:
+                return None
+            if act >= 0:
+                push(act)
+                vpush(tok)
+                break
+            how, size, origin, build = rules[~act]
+            if how == _UNIT:
+                # A chain of unit reductions (atom → power → unary → product) replaces the top
+                # state and leaves the one below: its end depends only on these three.
+                key = (stack[-2], stack[-1], kind)
+                top = units.get(key)
+                if top is None:
+                    top = goto[stack[-2]][origin]
+                    while True:
+                        nxt = action[top].get(kind)
+                        if nxt is None or nxt >= 0 or rules[~nxt][0] != _UNIT:
+                            break
+                        top = goto[stack[-2]][rules[~nxt][2]]
+                    units[key] = top
+                stack[-1] = top
+            elif how == _ONE:
+                values[-1] = build(values[-1])
+                stack[-1] = goto[stack[-2]][origin]
+            elif how == _THREE:
+                right = values.pop()
+                middle = values.pop()
+                values[-1] = build(values[-1], middle, right)
+                del stack[-2:]
+                stack[-1] = goto[stack[-2]][origin]
+            else:
+                _reduce(stack, values, goto, how, size, origin, build)
+    if end != len(text) and not table.tail.match(text, end):
+        return None                     # a character no terminal matches
+    while True:
+        act = action[stack[-1]].get("$END")
+        if act is None or act >= 0:
+            return None
+        _reduce(stack, values, goto, *rules[~act])
+        if stack[-1] == table.end:
+            return values[-1]
+
+
+def _reduce(stack: list, values: list, goto: list, how: int, size: int, origin: str,
+            build) -> None:
+    """A reduction, in general: pop `size` values, push what the rule makes of them."""
+    if size:
+        args = values[-size:]
+        del values[-size:]
+        del stack[-size:]
+    else:
+        args = []
+    if how == _GATHER:
+        args = _gather(args)
+        values.append(args if build is None else build(args))
+    elif how == _UNIT:
+        values.append(args[0])
+    else:
+        values.append(build(*args))
+    stack.append(goto[stack[-1]][origin])
