@@ -12,18 +12,17 @@ import sys
 import time
 
 import peers
+import programs
 from harness import Row, Settings, Table, Target, agree, fmt_time, time_once
 from workloads import codegen
 
 
 def text(n: int) -> str:
-    return " + ".join(f"tanh(w{i}*x{i} + b{i})^2" for i in range(1, n + 1))
+    return programs.w4(n).text
 
 
 def point(n: int) -> dict[str, float]:
-    import random
-    rng = random.Random(n)
-    return {f"{k}{i}": rng.uniform(-1, 1) for i in range(1, n + 1) for k in "bwx"}
+    return programs.w4(n).point
 
 
 def reference(n: int, pt: dict, names: list[str]):

@@ -14,6 +14,7 @@ import sys
 import time
 
 import peers
+import programs
 from harness import Row, Settings, Table, agree, fmt_time
 from workloads import codegen
 
@@ -21,7 +22,7 @@ X = 0.3
 
 
 def text(d: int) -> str:
-    return "tanh(0.5*" * d + "x" + " + 0.1)" * d
+    return programs.chain(d).text
 
 
 def reference(d: int):

@@ -1,0 +1,306 @@
+"""Where exprgrad's build spends its time, stage by stage, next to the limit (issue 15).
+
+    python benchmarks/profile_build.py [--quick] [--only w4,chain] [--sizes 10,1000]
+                                       [--json PATH] [--cprofile STAGE --only W --sizes N]
+
+Input: the workloads of `programs` — W4 at n = 10 … 100,000, the depth-100,000 chain as one
+nested expression and as 100,000 statements, the 4.3 MB / 100,000-statement pendulum.
+Output: one table per workload, one row per size, with the time of each stage:
+
+    lex         the tokenizer the parser uses, alone
+    parse       the rest of text → AST (LALR loop and node builders)
+    lower       AST → Graph
+    grad        Graph → gradient Graph (autodiff.grad_graph)
+    print       gradient Graph → Python source (codegen.emit, without its gradient pass)
+    compile     CPython's compile() of that source
+    exec        running the module (defining the functions)
+    1st call    the first call of the emitted grad_f at the point
+    limit       compile() of the hand-written straight-line gradient (programs.py)
+    text→grad   the library path, exprgrad.compile(text) then f.grad(**point), in a process of
+                its own after `import exprgrad`: the warm run (the second build in the process)
+                with its wall time, and the cold run (the first build: it loads the grammar);
+                with the cold run's peak RSS over the RSS after the imports, per op of the
+                gradient program
+
+and the ratios that issue 15 sets targets on (text→grad ÷ limit, growth ×10 per ×10 of n).
+Each workload and size runs in a fresh subprocess, so one size's garbage and memory do not
+reach the next one's clock.  Times are CPU seconds of the process (``time.process_time``; on a
+shared machine wall time also counts other people's jobs), the best of a few runs below 1 s;
+the wall time of text→grad is shown too.  Every emitted gradient is checked against the limit's.
+
+``--cprofile STAGE`` prints cProfile's top functions for one stage of one workload and size.
+The stage functions below each call one public function: when the API is renamed, only they
+change.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))          # exprgrad from the checkout
+
+import programs  # noqa: E402
+
+SIZES = {"w4": (10, 100, 1000, 10_000, 100_000), "chain": (100_000,),
+         "chain_lines": (100_000,), "pendulum": (100_000,)}
+QUICK = {"w4": (10, 100, 1000), "chain": (1000,), "chain_lines": (1000,), "pendulum": (1000,)}
+STAGES = ("lex", "parse", "lower", "grad", "print", "compile", "exec", "1st call")
+
+
+# ---- the stages: one function each (adapt these when the API moves) ---------------------------
+
+def stage_lex(text):
+    """The tokens of `text`, as the parser reads them."""
+    import importlib
+    parse_mod = importlib.import_module("exprgrad.parse")   # the module, not the function
+    if hasattr(parse_mod, "_fast_table"):
+        table = parse_mod._fast_table()
+        return sum(1 for _ in iter(table.regex.scanner(text).match, None))
+    return sum(1 for _ in parse_mod._get_parser("\n" in text).lex(text))
+
+
+def stage_parse(text):
+    from exprgrad.parse import parse
+    return parse(text)
+
+
+def stage_lower(tree, text):
+    from exprgrad.lower import lower
+    return lower(tree, text)
+
+
+def stage_grad(graph):
+    from exprgrad.autodiff import grad_graph
+    return grad_graph(graph)
+
+
+def stage_print(graph, gradient):
+    """codegen.emit with the gradient pass already done (its `build` hands back `gradient`)."""
+    from exprgrad import codegen
+    build = codegen.build
+    codegen.build = lambda g, strategy="reverse": gradient
+    try:
+        return codegen.emit(graph, "python", name="f")
+    finally:
+        codegen.build = build
+
+
+def stage_compile(source):
+    return compile(source, "<emitted>", "exec")
+
+
+def stage_exec(code):
+    import builtins
+    namespace = {"__builtins__": builtins}
+    exec(code, namespace)  # noqa: S102 - exprgrad's own output
+    return namespace["grad_f"]
+
+
+def stage_first_call(grad_f, args):
+    return grad_f(*args)
+
+
+def library_path(text, point):
+    """Text → first gradient value, as a user gets it."""
+    import exprgrad
+    f = exprgrad.compile(text)
+    return f.grad(**point)
+
+
+def op_count(gradient) -> int:
+    from exprgrad.autodiff import op_count as count
+    return count(gradient)
+
+
+# ---- measuring one workload at one size (in a subprocess) ------------------------------------
+
+def _clock(fn, *args, repeat=1):
+    """(result, CPU seconds, wall seconds): the best of `repeat` runs."""
+    best = None
+    for _ in range(repeat):
+        c0, w0 = time.process_time(), time.perf_counter()
+        result = fn(*args)
+        c1, w1 = time.process_time(), time.perf_counter()
+        if best is None or c1 - c0 < best[1]:
+            best = (result, c1 - c0, w1 - w0)
+        if c1 - c0 > 1.0:
+            break
+    return best
+
+
+def _rss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _current_rss_kb() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def measure_stages(name: str, size: int, repeat: int) -> dict:
+    prog = programs.make(name, size)
+    args = [prog.point[v] for v in prog.variables]
+    out: dict = {"workload": name, "size": size, "bytes": len(prog.text.encode())}
+    stages: dict = {}
+    tokens, stages["lex"], _ = _clock(stage_lex, prog.text, repeat=repeat)
+    tree, parse_cpu, _ = _clock(stage_parse, prog.text, repeat=repeat)
+    stages["parse"] = max(parse_cpu - stages["lex"], 0.0)
+    graph, stages["lower"], _ = _clock(stage_lower, tree, prog.text, repeat=repeat)
+    del tree
+    gradient, stages["grad"], _ = _clock(stage_grad, graph, repeat=repeat)
+    source, stages["print"], _ = _clock(stage_print, graph, gradient, repeat=repeat)
+    code, stages["compile"], _ = _clock(stage_compile, source, repeat=repeat)
+    grad_f, stages["exec"], _ = _clock(stage_exec, code)
+    result, stages["1st call"], _ = _clock(stage_first_call, grad_f, args)
+    _, limit_cpu, _ = _clock(compile, prog.limit, "<limit>", "exec", repeat=repeat)
+    expected = programs.load_limit(prog.limit)(*args)
+    out.update(tokens=tokens, stages=stages, limit=limit_cpu, ops=op_count(gradient),
+               lines=source.count("\n"), limit_lines=prog.limit.count("\n"),
+               agrees=_agree(result, expected))
+    return out
+
+
+def measure_library(name: str, size: int) -> dict:
+    """The library path twice: cold (the first build in the process: the grammar is loaded,
+    caches are empty) and warm; peak RSS is the cold run's, over the RSS after the imports."""
+    import exprgrad  # noqa: F401 - imports are not part of the build
+    prog = programs.make(name, size)
+    base = _current_rss_kb()
+    value, cold_cpu, cold_wall = _clock(library_path, prog.text, prog.point)
+    peak = _rss_kb()
+    expected = programs.load_limit(prog.limit)(*[prog.point[v] for v in prog.variables])
+    got = (value[0], [value[1][v] for v in prog.variables])
+    _, cpu, wall = _clock(library_path, prog.text, prog.point)
+    return {"cpu": cpu, "wall": wall, "cold_cpu": cold_cpu, "cold_wall": cold_wall,
+            "peak_kb": peak, "base_kb": base, "agrees": _agree(got, expected)}
+
+
+def _agree(result, expected) -> bool:
+    value, partials = result
+    return programs.close(value, expected[0]) and len(partials) == len(expected[1]) and all(
+        programs.close(a, b) for a, b in zip(partials, expected[1]))
+
+
+def _subprocess(what: str, name: str, size: int) -> dict:
+    cmd = [sys.executable, __file__, "--one", what, name, str(size)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---- the report -------------------------------------------------------------------------------
+
+def fmt(s: float | None) -> str:
+    if s is None:
+        return "–"
+    if s >= 10:
+        return f"{s:.1f} s"
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.0f} ms" if s >= 0.1 else f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
+
+
+def report(rows: list[dict]) -> str:
+    head = (["workload", "n", "MB", "tokens", "ops"] + list(STAGES)
+            + ["limit", "text→grad (wall)", "cold", "÷ limit", "×10 growth", "RSS/op", "ok"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    prev: dict = {}
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['workload']} | {r['size']:,} | {r['error']} |")
+            continue
+        lib = r["library"]
+        growth = ""
+        p = prev.get(r["workload"])
+        if p and "cpu" in lib and r["size"] == 10 * p["size"]:
+            growth = f"{lib['cpu'] / p['library']['cpu']:.1f}"
+        prev[r["workload"]] = r
+        rss = ((lib["peak_kb"] - lib["base_kb"]) * 1024 / r["ops"]) if "peak_kb" in lib else None
+        cells = ([r["workload"], f"{r['size']:,}", f"{r['bytes'] / 1e6:.2f}", f"{r['tokens']:,}",
+                  f"{r['ops']:,}"] + [fmt(r["stages"][s]) for s in STAGES]
+                 + [fmt(r["limit"]),
+                    f"{fmt(lib.get('cpu'))} ({fmt(lib.get('wall'))})" if "cpu" in lib
+                    else lib.get("error", "?"), fmt(lib.get("cold_cpu")),
+                    f"{lib['cpu'] / r['limit']:.1f}×" if "cpu" in lib else "",
+                    growth, f"{rss:,.0f} B" if rss is not None else "",
+                    "✓" if r["agrees"] and lib.get("agrees") else "✗"])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def cprofile(stage: str, name: str, size: int, top: int = 25) -> None:
+    import cProfile
+    import pstats
+    prog = programs.make(name, size)
+    tree = stage_parse(prog.text)
+    graph = stage_lower(tree, prog.text)
+    gradient = stage_grad(graph)
+    source = stage_print(graph, gradient)
+    code = stage_compile(source)
+    grad_f = stage_exec(code)
+    args = [prog.point[v] for v in prog.variables]
+    calls = {"lex": lambda: stage_lex(prog.text), "parse": lambda: stage_parse(prog.text),
+             "lower": lambda: stage_lower(tree, prog.text), "grad": lambda: stage_grad(graph),
+             "print": lambda: stage_print(graph, gradient),
+             "compile": lambda: stage_compile(source), "1st call": lambda: grad_f(*args),
+             "library": lambda: library_path(prog.text, prog.point)}
+    profiler = cProfile.Profile()
+    profiler.runcall(calls[stage])
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--only", help="workloads, comma-separated: " + ",".join(SIZES))
+    ap.add_argument("--sizes", help="sizes, comma-separated (default: the workload's)")
+    ap.add_argument("--json", help="also write the measurements to this file")
+    ap.add_argument("--cprofile", metavar="STAGE", help="profile one stage: " + ", ".join(
+        [*STAGES, "library"]))
+    ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.one:
+        what, name, size = args.one
+        size = int(size)
+        result = (measure_stages(name, size, 3 if size <= 10_000 else 1) if what == "stages"
+                  else measure_library(name, size))
+        print(json.dumps(result))
+        return 0
+    names = args.only.split(",") if args.only else list(SIZES)
+    if args.cprofile:
+        size = int(args.sizes) if args.sizes else (QUICK if args.quick else SIZES)[names[0]][-1]
+        cprofile(args.cprofile, names[0], size)
+        return 0
+    rows = []
+    for name in names:
+        sizes = ([int(s) for s in args.sizes.split(",")] if args.sizes
+                 else (QUICK if args.quick else SIZES)[name])
+        for size in sizes:
+            row = _subprocess("stages", name, size)
+            row.setdefault("workload", name)
+            row.setdefault("size", size)
+            if "error" not in row:
+                row["library"] = _subprocess("library", name, size)
+            rows.append(row)
+            print(f"  {name} n={size:,} done", file=sys.stderr, flush=True)
+    print(report(rows))
+    print(f"\nCPU seconds (time.process_time) per stage; load average at the end: "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
