@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import exprgrad as eg                                   # noqa: E402
 from exprgrad import codegen                            # noqa: E402
-from exprgrad.autodiff import grad_graph, op_count      # noqa: E402
+from exprgrad.autodiff import grad_program, op_count      # noqa: E402
 
 EXPRESSIONS = {
     "neuron": "n = x1*w1 + x2*w2 + b; o = tanh(n)",
@@ -38,8 +38,8 @@ def main() -> None:
     print(f"{'expression':<14} {'backend':<7} {'ops f':>6} {'ops grad':>8} {'time ratio':>10}")
     for label, text in EXPRESSIONS.items():
         f = eg.compile(text)
-        g = grad_graph(f.ir)
-        ops_f, ops_g = op_count(g, g.outputs[:1]), op_count(g)
+        p = grad_program(f.ir)
+        ops_f, ops_g = op_count(p.graph, p.primal), op_count(p.graph, p.roots)
         for target in ("python", "numpy"):
             value_fn, grad_fn = codegen.load_python(f.to_source(target))
             if target == "python":

@@ -52,7 +52,7 @@ def build(src_text: str, cg):
 
 
 def run(settings: Settings) -> list[Table]:
-    from exprgrad.autodiff import grad_graph, op_count
+    from exprgrad.autodiff import grad_program, op_count
     cols = ["text → grad_f", "parse + lower", "grad + emit", "load", "Python compile()",
             "÷ compile()", "lines", "ops", "per call", "growth ×10 (time / lines / ops)"]
     table = Table("W4", "compile scaling: sum of n terms tanh(w_i*x_i + b_i)^2", columns=cols,
@@ -77,7 +77,8 @@ def run(settings: Settings) -> list[Table]:
         gap = agree(grad_f(*args), reference(n, pt, names))
         call_s = min(time_once(lambda: grad_f(*args), 5 if n <= 1000 else 3)[:2])
         lines = source.count("\n")
-        ops = op_count(grad_graph(graph))
+        prog = grad_program(graph)
+        ops = op_count(prog.graph, prog.roots)
         growth = ""
         if prev is not None:
             growth = (f"{total / prev[0]:.1f} / {lines / prev[1]:.1f} / {ops / prev[2]:.1f}")

@@ -20,7 +20,7 @@ try:
 except ImportError:     # run from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import exprgrad as eg  # noqa: E402
-from exprgrad.autodiff import grad_graph  # noqa: E402
+from exprgrad.autodiff import grad_program  # noqa: E402
 from exprgrad.draw import render  # noqa: E402
 
 SEED = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
@@ -72,7 +72,7 @@ def pictures() -> dict:
         "diamond": eg.draw_dot(diamond()),
         "neuron_exp": eg.draw_dot(neuron_values(expanded=True)),
         "neuron_exp_text": eg.draw_dot(expanded, at=SEED),
-        "neuron_gradient": eg.draw_dot(grad_graph(text.ir), at=SEED),
+        "neuron_gradient": eg.draw_dot(grad_program(text.ir), at=SEED),
     }
 
 

@@ -10,19 +10,24 @@
 """
 from __future__ import annotations
 
-import types
-
 from .value import Value, backward_named
 from .interpret import check_values, evaluate
 from .ir import Graph
 from .printer import pretty
 from .lower import lower
+from .errors import CodegenError, VariableError
 from .ops import FLOAT_ERRORS
 from .parse import parse
 
 
 class Function:
-    """A compiled exprgrad program: evaluate it, differentiate it, look at it."""
+    """A compiled exprgrad program: evaluate it, differentiate it, look at it.
+
+    Calls run generated Python (`codegen.kernel_source`), compiled on first use: the value
+    and the gradient are one call each, reading the keywords directly; anything unusual
+    (positional values, a bad name or value, a domain error) takes the checked path below,
+    which names the problem.
+    """
 
     def __init__(self, source: str, graph: Graph):
         self.source = source
@@ -30,7 +35,7 @@ class Function:
         self.variables: tuple[str, ...] = graph.variables
         self.output_name: str = graph.output_names[0]
         self._order = graph.order()
-        self._fast = None          # (f, grad_f) compiled from emitted Python on first use
+        self._kernel: dict | None = None     # the generated module's namespace, once loaded
 
     def __repr__(self) -> str:
         return f"<exprgrad.Function {self.output_name}({', '.join(self.variables)})>"
@@ -53,61 +58,82 @@ class Function:
     def _point(self, args: tuple, values: dict) -> dict[str, float]:
         if args:
             if len(args) > len(self.variables):
-                from .errors import VariableError
                 raise VariableError(f"expected at most {len(self.variables)} positional values "
                                     f"({', '.join(self.variables)}), got {len(args)}")
             twice = [v for v in self.variables[:len(args)] if v in values]
             if twice:
-                from .errors import VariableError
                 raise VariableError(f"{', '.join(twice)} given both by position and by name")
             values = {**dict(zip(self.variables, args)), **values}
         return check_values(self.ir, values)
 
-    def __call__(self, *args, **values) -> float:
-        """The value at a point: ``f(x=1.0, y=2.0)`` or positionally in `variables` order."""
-        if not args:
-            try:
-                return self._call_kw(**values)
-            except (TypeError, *FLOAT_ERRORS):
-                pass            # bad values, or a domain error: checked and named below
-        xs = self._floats(args, values)
-        fast = self._compiled()
-        try:
-            if fast is not None:
-                return fast[0](*xs)
-        except FLOAT_ERRORS:
-            pass
-        # The interpreter names the failing node in a DomainError.
-        return evaluate(self.ir, dict(zip(self.variables, xs)), self._order)[self.ir.output.index]
+    # ---- evaluation: the generated fast path, and the checked path it falls back to --------
 
-    def grad(self, *args, **values) -> tuple[float, dict[str, float]]:
+    def __call__(self, /, *args, **values) -> float:
+        """The value at a point: ``f(x=1.0, y=2.0)`` or positionally in `variables` order."""
+        return (self._kernel or self._load())["value_kw"](*args, **values)
+
+    def grad(self, /, *args, **values) -> tuple[float, dict[str, float]]:
         """``(value, {variable: partial derivative})`` at a point, by reverse mode.
 
         Runs the gradient program emitted as Python (compiled on first use): the same rules
         in the same order of accumulation as `graph`'s `Value` DAG, so the same numbers.
+        After the first call this attribute is the generated keyword entry itself.
         """
-        if not args:
-            try:
-                return self._grad_kw(**values)
-            except (TypeError, *FLOAT_ERRORS):
-                pass
+        return (self._kernel or self._load())["grad_kw"](*args, **values)
+
+    def _load(self) -> dict:
+        """The generated module (`codegen.kernel_source`), loaded once.  Graphs over
+        `COMPILE_LIMIT` nodes are interpreted instead: compiling would cost more than a
+        few calls."""
+        if self._kernel is None:
+            if len(self._order) > COMPILE_LIMIT:
+                ns = {"f": None, "grad_f": None}
+                ns["value_kw"] = ns["checked_value"] = self._checked_value
+                ns["grad_kw"] = ns["checked_grad"] = self._checked_grad
+            else:
+                from . import codegen
+                ns = codegen.load_namespace(codegen.kernel_source(self.ir))
+                ns["grad_kw"].__doc__ = Function.grad.__doc__
+            ns["checked_value"], ns["checked_grad"] = self._checked_value, self._checked_grad
+            self._kernel = ns
+            # ``f.grad(**point)`` is now one call of generated code (no method in between).
+            self.grad = ns["grad_kw"]
+        return self._kernel
+
+    def _checked_value(self, /, *args, **values) -> float:
         xs = self._floats(args, values)
-        fast = self._compiled()
-        try:
-            if fast is not None:
-                value, partials = fast[1](*xs)
+        fast = self._kernel["f"]
+        if fast is not None:
+            try:
+                return fast(*xs)
+            except FLOAT_ERRORS:
+                pass
+        # The interpreter names the failing node in a DomainError.
+        return evaluate(self.ir, dict(zip(self.variables, xs)), self._order)[self.ir.output.index]
+
+    def _checked_grad(self, /, *args, **values) -> tuple[float, dict[str, float]]:
+        xs = self._floats(args, values)
+        fast = self._kernel["grad_f"]
+        if fast is not None:
+            try:
+                value, partials = fast(*xs)
                 return value, dict(zip(self.variables, partials))
-        except FLOAT_ERRORS:
-            pass
+            except FLOAT_ERRORS:
+                pass
         # The Value DAG names the failing node in a DomainError.
         return self._grad_dag(dict(zip(self.variables, xs)))
 
-    def to_source(self, target: str = "python", name: str = "f",
-                  strategy: str = "reverse") -> str:
-        """Standalone code for ``name(...)`` (value) and ``grad_name(...)`` (value, partials):
-        target "python", "numpy" or "c"; strategy "reverse" or "symbolic" (see codegen)."""
+    def to_source(self, target: str = "python", name: str = "f", strategy: str = "reverse",
+                  wrt=None, header: bool = False) -> str:
+        """Standalone code for ``name(...)`` (value) and ``grad_name(...)`` (value, partials by
+        the variables of `wrt`, default all): target "python", "numpy" or "c"; strategy
+        "reverse" or "symbolic" (see codegen).  ``header=True`` (C): the matching header."""
         from . import codegen
-        return codegen.emit(self.ir, target, name=name, strategy=strategy)
+        if header:
+            if target != "c":
+                raise CodegenError(f"a header is C's; {target} code needs none")
+            return codegen.emit_header(self.ir, name=name, strategy=strategy, wrt=wrt)
+        return codegen.emit(self.ir, target, name=name, strategy=strategy, wrt=wrt)
 
     # ---- closed forms and the cross-check (symbolic.py, check.py) --------------------------
     # Each raises SymbolicError("symbolic side skipped: <reason>") beyond the budgets that
@@ -134,7 +160,7 @@ class Function:
         """``sympy.diff`` of `expanded` by every variable."""
         return self._closed_forms().derivatives(self.variables, expanded=True)
 
-    def check(self, *args, **values):
+    def check(self, /, *args, **values):
         """Cross-check the gradient at a point: the DAG's partials against sympy's closed
         form, the exp-expanded closed form and finite differences (a `check.Report`;
         ``report.ok``, ``print(report)``).  Options: `exprgrad.check.check`."""
@@ -157,40 +183,13 @@ class Function:
         point = self._point(args, values)
         return [point[v] for v in self.variables]
 
-    def _compiled(self):
-        """(f, grad_f) from the emitted Python, compiled on first use; None for graphs so big
-        that compiling would cost more than interpreting a few calls."""
-        if self._fast is None:
-            self._fast = False
-            if len(self._order) <= COMPILE_LIMIT:
-                from . import codegen
-                ns = codegen.load_namespace(codegen.emit_for_function(self.ir))
-                self._fast = ns["f"], ns["grad_f"]
-                kw = codegen.keyword_functions(self.ir, *self._fast)
-                if kw is not None:
-                    self._call_kw, self._grad_kw = kw
-                # From now on ``self.grad(**point)`` is one call of generated code; whatever
-                # it does not take (positional values, bad names or values, domain errors)
-                # goes to the checked method, which names the problem as before.
-                ns["checked"] = types.MethodType(Function.grad, self)
-                ns["grad_kw"].__doc__ = Function.grad.__doc__
-                self.grad = ns["grad_kw"]
-        return self._fast or None
-
-    def _call_kw(self, **values):
-        """Replaced by the compiled keyword adapter on first use (see `_compiled`)."""
-        self._compiled()
-        raise TypeError     # this call takes the checked path
-
-    _grad_kw = _call_kw
-
     def _grad_dag(self, point: dict[str, float]) -> tuple[float, dict[str, float]]:
         root = backward_named(self.ir, point)
         leaves = _leaves(root)
         return root.data, {name: leaves[name].grad if name in leaves else 0.0
                            for name in self.variables}
 
-    def graph(self, *args, **values) -> Value:
+    def graph(self, /, *args, **values) -> Value:
         """The `Value` DAG at a point, forward and backward done; returns its root."""
         return backward_named(self.ir, self._point(args, values))
 

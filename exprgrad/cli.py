@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --emit: write the code to FILE instead of standard output")
     p.add_argument("--name", default="f",
                    help="with --emit: name of the value function (the gradient is grad_NAME)")
+    p.add_argument("--header", action="store_true",
+                   help="with --emit c: print the C header (prototypes and their documentation) "
+                        "instead of the code; -o FILE.c writes FILE.h beside it anyway")
     p.add_argument("--strategy", choices=("reverse", "symbolic"), default="reverse",
                    help="with --emit: reverse-mode program (default) or sympy's closed forms")
     p.add_argument("--dot", metavar="FILE", default=None,
@@ -132,15 +135,29 @@ def run_structure(f: Function, args) -> int:
 
 
 def run_emit(f: Function, args) -> int:
-    code = f.to_source(args.emit, name=args.name, strategy=args.strategy)
+    """--emit: the code (C: and its header, FILE.h beside -o FILE, or alone with --header)."""
+    options = dict(name=args.name, strategy=args.strategy,
+                   wrt=select(f, args.wrt) if args.wrt else None)
+    if args.header:
+        if args.emit != "c":
+            raise CodegenError("--header goes with --emit c")
+        sys.stdout.write(f.to_source("c", header=True, **options))
+        return EXIT_OK
+    code = f.to_source(args.emit, **options)
     if args.output is None:
         sys.stdout.write(code)
         return EXIT_OK
-    try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(code)
-    except OSError as err:
-        raise CodegenError(f"cannot write {args.output}: {err.strerror}") from None
+    files = [(args.output, code)]
+    if args.emit == "c":
+        from pathlib import Path
+        files.append((str(Path(args.output).with_suffix(".h")),
+                      f.to_source("c", header=True, **options)))
+    for path, text in files:
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as err:
+            raise CodegenError(f"cannot write {path}: {err.strerror}") from None
     return EXIT_OK
 
 
@@ -156,14 +173,14 @@ def draw_pictures(f: Function, args) -> None:
     """--dot: the Value DAG at --at (or the structure); --dot-grad: the gradient program."""
     import warnings
 
-    from .autodiff import grad_graph
+    from .autodiff import grad_program
     from .draw import NoGraphvizWarning, draw_dot, render
     point = parse_point(args.at) if args.at is not None else None
     if args.dot is None and args.dot_grad is None:
         return
     # With --expand, `f` was compiled with expand=True: the pictures show the exp nodes.
     jobs = [(args.dot, lambda: f),
-            (args.dot_grad, lambda: grad_graph(f.ir, select(f, args.wrt)))]
+            (args.dot_grad, lambda: grad_program(f.ir, select(f, args.wrt)))]
     for path, what in jobs:
         if path is None:
             continue
@@ -191,8 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(_protect_expression(argv, parser._option_string_actions))
     if args.emit is None and (args.output is not None or args.name != "f"
-                              or args.strategy != "reverse"):
-        parser.error("-o/--output, --name and --strategy go with --emit")
+                              or args.strategy != "reverse" or args.header):
+        parser.error("-o/--output, --name, --strategy and --header go with --emit")
     text = sys.stdin.read() if args.expr == "-" else args.expr
     try:
         f = compile(text, expand=args.expand)

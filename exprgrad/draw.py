@@ -3,7 +3,7 @@
 The picture is the seeds' `draw_dot`: each value a record ``{ label | data 0.7071 | grad 1.0000 }``,
 each operation a small node feeding it, edges child → op → result, left to right.  An IR graph
 without a point shows its structure only (labels, ops, constants); a gradient program
-(`autodiff.grad_graph`) shows its adjoint nodes in red.  `render` writes the drawing to a file
+(a `program.Program`, e.g. `autodiff.grad_program`'s) shows its derivative nodes in red.  `render` writes the drawing to a file
 chosen by extension (.dot needs nothing; .svg/.png/.pdf run Graphviz's ``dot`` with a time
 limit; without ``dot``, svg.py draws the SVG from the same scene with the pinned layout below,
 and says once that Graphviz draws better) and `mimebundle` shows it in notebooks.
@@ -51,6 +51,7 @@ from .errors import RenderError
 from .interpret import check_values, evaluate
 from .ir import Graph
 from .printer import const_text
+from .program import Program
 from .ops import OPS
 from .svg import Edge, Scene, Shape, size, stacked, to_svg
 
@@ -145,15 +146,20 @@ def _picture(root, at) -> _Picture:
     if isinstance(root, Value):
         return _from_value(root)
     if isinstance(root, Graph):
-        return _from_graph(root, at)
+        return _from_graph(root, at, root.outputs, root.output_names)
+    if isinstance(root, Program):
+        return _from_graph(root.graph, at, root.roots,
+                           [label for r in root.results for label in r.labels],
+                           root.forward_nodes())
     if hasattr(root, "ir") and isinstance(root.ir, Graph):      # a compiled Function
         if at is not None:
             value = root.graph(**at)
             if not value.label:
                 value.label = root.output_name
             return _from_value(value)
-        return _from_graph(root.ir, None)
-    raise TypeError(f"draw_dot draws a Value, a Graph or a Function, not {type(root).__name__}")
+        return _from_graph(root.ir, None, root.ir.outputs, root.ir.output_names)
+    raise TypeError(f"draw_dot draws a Value, a Graph, a Program or a Function, not "
+                    f"{type(root).__name__}")
 
 
 def _from_value(root) -> _Picture:
@@ -168,15 +174,17 @@ def _from_value(root) -> _Picture:
     return picture
 
 
-def _from_graph(graph: Graph, at) -> _Picture:
+def _from_graph(graph: Graph, at, roots: list, names: list[str],
+                forward: set | None = None) -> _Picture:
+    """The nodes `roots` need; with `forward` (a program's forward sweep), the others are
+    derivative nodes, drawn in red."""
     picture = _Picture()
-    values = evaluate(graph, check_values(graph, at)) if at is not None else None
-    order = graph.order()
+    order = graph.order(roots)
+    values = evaluate(graph, check_values(graph, at), order) if at is not None else None
     position = {n.index: i for i, n in enumerate(order)}
-    forward = _forward_part(graph)
-    names = _output_labels(graph)
+    own = _output_labels(graph, roots, names)
     for n in order:
-        label = graph.label(n) or names.get(n.index, "")
+        label = graph.label(n) or own.get(n.index, "")
         if n.op == "const":
             label = label or const_text(n.payload)
         elif not n.args and n.op != "var":
@@ -185,10 +193,9 @@ def _from_graph(graph: Graph, at) -> _Picture:
         op = OPS[n.op].symbol if n.args else None
         picture.add(fields, op, [position[a.index] for a in n.args],
                     adjoint=forward is not None and n.index not in forward)
-    picture.roots = [position[o.index] for o in graph.outputs]
-    picture.markers = [(name, position[o.index])
-                       for name, o in zip(graph.output_names, graph.outputs)
-                       if (graph.label(o) or names.get(o.index)) != name]
+    picture.roots = [position[o.index] for o in roots]
+    picture.markers = [(name, position[o.index]) for name, o in zip(names, roots)
+                       if (graph.label(o) or own.get(o.index)) != name]
     return picture
 
 
@@ -198,21 +205,13 @@ def _four(x: float) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def _forward_part(graph: Graph) -> set | None:
-    """For a gradient program (outputs ``o, d_x, ...``), the node indices of the forward sweep."""
-    names = graph.output_names
-    if len(graph.outputs) < 2 or not all(n.startswith("d_") for n in names[1:]):
-        return None
-    return {n.index for n in graph.order(graph.outputs[:1])}
-
-
-def _output_labels(graph: Graph) -> dict[int, str]:
+def _output_labels(graph: Graph, roots: list, names: list[str]) -> dict[int, str]:
     """Output names that can go into the output's own record: an unlabelled op node that is
     the output of one name only.  Other outputs get a separate marker node."""
     count: dict[int, int] = {}
-    for o in graph.outputs:
+    for o in roots:
         count[o.index] = count.get(o.index, 0) + 1
-    return {o.index: name for name, o in zip(graph.output_names, graph.outputs)
+    return {o.index: name for name, o in zip(names, roots)
             if o.args and count[o.index] == 1 and not graph.label(o)}
 
 

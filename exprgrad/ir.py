@@ -233,6 +233,58 @@ class Graph:
         return self.source[span.start:span.end]
 
 
+class IRError(Exception):
+    """A graph breaks an invariant: a bug in the pass that built it, never bad input."""
+
+
+def check(graph: Graph, roots: Iterable[Node] = ()) -> None:
+    """Verify `graph` (JAX's ``check_jaxpr``): every node at its index and of this graph,
+    arguments before their users, leaves well formed, each op's arity from the registry, the
+    hash-cons table holding exactly the nodes under their keys, and outputs, labels, spans and
+    `roots` inside the graph.  Raises IRError naming the first broken invariant."""
+    nodes = graph.nodes
+
+    def mine(n) -> bool:
+        return isinstance(n, Node) and n.graph is graph and 0 <= n.index < len(nodes) \
+            and nodes[n.index] is n
+
+    def fail(what):
+        raise IRError(f"invalid graph: {what}")
+    for i, n in enumerate(nodes):
+        if n.index != i or n.graph is not graph:
+            fail(f"node {n!r} is at position {i} of another graph or index")
+        if n.op == "var":
+            if n.args or not isinstance(n.payload, str) or graph.vars.get(n.payload) is not n:
+                fail(f"variable node {n!r} is not the graph's variable {n.payload!r}")
+            key = ("var", n.payload)
+        elif n.op == "const":
+            if n.args or not isinstance(n.payload, Fraction):
+                fail(f"constant node {n!r} has arguments or a non-exact payload")
+            key = ("const", n.payload)
+        else:
+            if n.op not in OPS or len(n.args) != OPS[n.op].arity:
+                fail(f"{n!r}: {n.op} is not a registry op of arity {len(n.args)}")
+            for a in n.args:
+                if not mine(a) or a.index >= i:
+                    fail(f"{n!r} uses {a!r}, which is not an earlier node of this graph")
+            key = (n.op, *[a.index for a in n.args])
+        if graph._table.get(key) is not n:
+            fail(f"the hash-cons table does not map {key!r} to {n!r}")
+    if len(graph._table) != len(nodes):
+        fail(f"the hash-cons table holds {len(graph._table)} keys for {len(nodes)} nodes")
+    if len(graph.output_names) != len(graph.outputs):
+        fail(f"{len(graph.outputs)} outputs, {len(graph.output_names)} output names")
+    for what, found in (("output", graph.outputs), ("labelled node", graph.labels),
+                        ("node with a span", graph.spans), ("root", roots)):
+        for n in found:
+            if not mine(n):
+                fail(f"{what} {n!r} is not a node of this graph")
+    if not all(isinstance(label, str) and label for label in graph.labels.values()):
+        fail("a label is empty or not a string")
+    if not all(isinstance(span, Span) for span in graph.spans.values()):
+        fail("a span is not a Span")
+
+
 def copy_nodes(graph: Graph, into: Graph, build=None) -> dict[int, Node]:
     """Rebuild the reachable nodes of `graph` in `into`, with labels and spans; returns
     ``old index -> new node``.  `build(op, args)` makes an op node (default `into.apply`);
@@ -304,4 +356,9 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
     elif op == "pow":
         if _is(args[1], 1):
             return args[0]
+    elif op == "gate":
+        if args[0].op == "const":
+            # gate(c, x) = c if x > 0 else 0.0*c = c*step(x), exactly; relu's gradient with a
+            # constant seed (relu at the output) then prints as step(x), not "0.0 * 1.0".
+            return graph.apply("mul", args[0], graph.apply("step", args[1]))
     return None

@@ -1,10 +1,10 @@
 """The op registry: every primitive operation, defined once.
 
 Each entry holds an op's arity, its float forward, one derivative rule per argument, its sympy
-counterpart and its printer snippets for every code-generation backend.  Nothing else in
-exprgrad knows what an op means: the resolver reads the function table from here, the `Value`
-engine and the IR gradient pass run the same derivative rules, sympy conversion uses ``sym``,
-and the printers fill in ``py``/``np``/``c``.
+counterpart and how each code-generation backend prints it.  Nothing else in exprgrad knows what
+an op means: the resolver reads the function table from here, the `Value` engine and the IR
+gradient pass run the same derivative rules, sympy conversion uses ``sym``, and the backends
+print it from ``infix``/``fn``/``code`` (see `Op`).
 
 A derivative rule is ``rule(m, g, out, *xs) -> cotangent`` for one argument: ``g`` is the
 cotangent of the op's output, ``out`` its value and ``xs`` its inputs.  ``m`` is a namespace
@@ -19,12 +19,57 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
 
 # One precedence table for every printer (language text, python, numpy, C); higher binds tighter.
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 10, 20, 30, 40, 50
+
+
+# ---- how an op is printed in generated code ------------------------------------------------------
+# A backend prints an op from, in this order: its entry in ``Op.code`` (by backend name), its
+# standard function ``Op.fn`` (the C99 <math.h> name, which each backend spells its own way),
+# or its infix operator (``+ - * /`` and unary ``-`` read the same in every target).
+
+@dataclass(frozen=True)
+class Infix:
+    """A binary operator, ``{0} symbol {1}``, binding with `prec` of the one table."""
+    symbol: str
+    prec: int
+    right_assoc: bool = False
+
+
+@dataclass(frozen=True)
+class Form:
+    """Text with ``{0}``, ``{1}`` for the arguments.  It must print as one atom — a call
+    ``name(...)``, a parenthesised whole, a name — so its precedence needs no guessing; a
+    placeholder written twice gets a plain name.  ``imports``: lines the form needs at the top
+    of the file (a NumPy form may need ``import math``)."""
+    text: str
+    imports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """The op cannot be printed for this backend; emitting it raises CodegenError(reason)."""
+    reason: str
+
+
+def _is_atom(text: str) -> bool:
+    """A call, a parenthesised whole, a (dotted) name or a number: nothing at the top level
+    that an operator next to it could split."""
+    if all(c.isalnum() or c in "._" for c in text):
+        return bool(text)
+    head = text.split("(", 1)[0]
+    if not text.endswith(")") or not all(c.isalnum() or c in "._" for c in head):
+        return False
+    depth = 0
+    for i, ch in enumerate(text[len(head):], len(head)):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0 and i != len(text) - 1:
+            return False
+    return depth == 0
 
 
 @dataclass(frozen=True)
@@ -34,11 +79,12 @@ class Op:
     fwd: Callable[..., float]      # float forward; may raise ValueError/ZeroDivisionError/Overflow
     rules: tuple                   # one derivative rule per argument (see module doc)
     sym: Callable                  # sym(sympy, *args): sympy counterpart, forward only
-    py: str                        # snippets, "{0}"/"{1}" are the arguments (already atoms)
-    np: str
-    c: str
+    # Printing (see `Infix`): the C99 <math.h> name of a standard function ("tanh", "log1p"),
+    # and per backend name a `Form`, `Infix` or `Unsupported` (a plain str is a Form).
+    fn: str | None = None
+    code: dict = field(default_factory=dict)
     infix: str | None = None       # operator symbol in exprgrad text ("+", "^") for infix ops
-    prec: int = PREC_ATOM          # binding strength of the op's printed form
+    prec: int = PREC_ATOM          # binding strength of the op in exprgrad text
     right_assoc: bool = False
     public: bool = True            # callable by name from exprgrad text (infix ops are not)
     domain: tuple = ()             # per argument (lo, hi): where the op is smooth; for tests
@@ -50,9 +96,9 @@ class Op:
     # and min at ties) and changes sign across that set; the check (check.py) uses it to say
     # "not differentiable here" and to keep finite-difference stencils off kinks.
     kink: Callable | None = None
-    # Printed forms for one constant argument, ``((argument index, constant, {"py": ..., "np":
-    # ..., "c": ...}), ...)``, snippets using the other argument as "{0}"; each must compute
-    # what `fwd` computes for that constant (pow: a^2 is a * a).
+    # Printed forms for one constant argument, ``((argument index, constant, form), ...)``,
+    # forms written with operators every backend shares, the other argument as "{0}"; each must
+    # compute what `fwd` computes for that constant (pow: a^2 is a * a).
     special: tuple = ()
     # The op on exact Fractions, for constant folding (ir.py folds only where the float
     # result equals this one); it returns None where it will not fold.  None: never folded.
@@ -70,11 +116,37 @@ FLOAT_ERRORS = (ValueError, ZeroDivisionError, OverflowError)
 
 
 def op(name, arity, **rules) -> Op:
-    """Register one op; all of its rules sit together in the call."""
+    """Register one op; all of its rules sit together in the call.  The entry's invariants
+    are checked here, so a broken op fails at import, not in some later stage."""
     if name in OPS:
         raise ValueError(f"op {name!r} registered twice")
-    OPS[name] = entry = Op(name, arity, **rules)
+    entry = Op(name, arity, **rules)
+    _check_entry(entry)
+    OPS[name] = entry
     return entry
+
+
+def _check_entry(o: Op) -> None:
+    def fail(what):
+        raise ValueError(f"op {o.name!r}: {what}")
+    if len(o.rules) != o.arity:
+        fail(f"{len(o.rules)} derivative rules for {o.arity} arguments")
+    if o.domain and len(o.domain) != o.arity:
+        fail(f"a domain for {len(o.domain)} arguments, arity {o.arity}")
+    if not (o.fn or o.infix or o.code):
+        fail("no way to print it: give fn, infix or code")
+    for backend, form in o.code.items():
+        text = form if isinstance(form, str) else getattr(form, "text", None)
+        if text is None:
+            continue
+        missing = [i for i in range(o.arity) if f"{{{i}}}" not in text]
+        if missing:
+            fail(f"{backend} form {text!r} does not use argument {missing[0]}")
+        if not _is_atom(text.format(*["a"] * o.arity)):
+            fail(f"{backend} form {text!r} is not one atom (a call or a parenthesised whole)")
+    for _, _, text in o.special:
+        if "{0}" not in text:
+            fail(f"special form {text!r} does not use the other argument")
 
 
 # ---- stable float kernels (the forward used by the interpreter and by `Value`) --------------
@@ -136,34 +208,29 @@ op("add", 2, fwd=operator.add,
    rules=(lambda m, g, out, a, b: g,
           lambda m, g, out, a, b: g),
    sym=lambda s, a, b: a + b,
-   py="{0} + {1}", np="{0} + {1}", c="{0} + {1}",
    infix="+", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)),
    exact=operator.add)
 op("sub", 2, fwd=operator.sub,
    rules=(lambda m, g, out, a, b: g,
           lambda m, g, out, a, b: -g),
    sym=lambda s, a, b: a - b,
-   py="{0} - {1}", np="{0} - {1}", c="{0} - {1}",
    infix="-", prec=PREC_ADD, public=False, domain=((-3, 3), (-3, 3)),
    exact=operator.sub)
 op("mul", 2, fwd=operator.mul,
    rules=(lambda m, g, out, a, b: g * b,
           lambda m, g, out, a, b: g * a),
    sym=lambda s, a, b: a * b,
-   py="{0} * {1}", np="{0} * {1}", c="{0} * {1}",
    infix="*", prec=PREC_MUL, public=False, domain=((-3, 3), (-3, 3)),
    exact=operator.mul)
 op("div", 2, fwd=_div,
    rules=(lambda m, g, out, a, b: g / b,
           lambda m, g, out, a, b: -(g * out) / b),
    sym=lambda s, a, b: a / b,
-   py="{0} / {1}", np="{0} / {1}", c="{0} / {1}",
    infix="/", prec=PREC_MUL, public=False, domain=((-3, 3), (0.5, 3)),
    exact=_div)
 op("neg", 1, fwd=operator.neg,
    rules=(lambda m, g, out, x: -g,),
    sym=lambda s, x: -x,
-   py="-{0}", np="-{0}", c="-{0}",
    # "neg", not "-", in pictures and Value._op: x - y and -x must not look alike there.
    infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),), label="neg",
    exact=operator.neg)
@@ -173,9 +240,10 @@ op("pow", 2, fwd=_pow,
    rules=(lambda m, g, out, a, b: g * (b * m.pow(a, b - 1)),
           lambda m, g, out, a, b: g * m.xlogy(out, a)),
    sym=lambda s, a, b: a ** b,
-   py="math.pow({0}, {1})", np="{0} ** {1}", c="pow({0}, {1})",
+   fn="pow", code={"python": "math.pow({0}, {1})",
+                   "numpy": Infix("**", PREC_POW, right_assoc=True)},
    infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)),
-   special=((1, 2, {"py": "{0} * {0}", "np": "{0} * {0}", "c": "{0} * {0}"}),),
+   special=((1, 2, "{0} * {0}"),),
    exact=_pow_exact)
 
 # ---- functions --------------------------------------------------------------------------------
@@ -183,15 +251,15 @@ op("pow", 2, fwd=_pow,
 op("exp", 1, fwd=math.exp,
    rules=(lambda m, g, out, x: g * out,),
    sym=lambda s, x: s.exp(x),
-   py="math.exp({0})", np="np.exp({0})", c="exp({0})", domain=((-3, 3),))
+   fn="exp", domain=((-3, 3),))
 op("log", 1, fwd=math.log,
    rules=(lambda m, g, out, x: g / x,),
    sym=lambda s, x: s.log(x),
-   py="math.log({0})", np="np.log({0})", c="log({0})", domain=((0.1, 5),))
+   fn="log", domain=((0.1, 5),))
 op("sqrt", 1, fwd=math.sqrt,
    rules=(lambda m, g, out, x: g / (2 * out),),
    sym=lambda s, x: s.sqrt(x),
-   py="math.sqrt({0})", np="np.sqrt({0})", c="sqrt({0})", domain=((0.1, 5),))
+   fn="sqrt", domain=((0.1, 5),))
 
 
 def _tanh_via_exp(e):
@@ -202,114 +270,124 @@ def _tanh_via_exp(e):
 op("tanh", 1, fwd=math.tanh,
    rules=(lambda m, g, out, x: g * (1 - out * out),),
    sym=lambda s, x: s.tanh(x),
-   py="math.tanh({0})", np="np.tanh({0})", c="tanh({0})", domain=((-3, 3),),
+   fn="tanh", domain=((-3, 3),),
    expand=lambda m, x: _tanh_via_exp(m.exp(2 * x)))
 op("sigmoid", 1, fwd=_sigmoid,
    rules=(lambda m, g, out, x: g * (out * (1 - out)),),
    sym=lambda s, x: 1 / (1 + s.exp(-x)),
-   py=_SIGMOID_PY, np="np.exp(-np.logaddexp(0.0, -{0}))", c=_SIGMOID_C, domain=((-4, 4),),
+   code={"python": _SIGMOID_PY, "numpy": "np.exp(-np.logaddexp(0.0, -{0}))", "c": _SIGMOID_C},
+   domain=((-4, 4),),
    expand=lambda m, x: 1 / (1 + m.exp(-x)))
 # relu'(0) = 0, as in PyTorch: step(0) is 0.  The rule is gate(g, x), the value of g * step(x)
 # (signed zeros and NaN included) without the multiply: printed as a conditional expression.
 op("relu", 1, fwd=lambda x: x if x > 0 else 0.0,
    rules=(lambda m, g, out, x: m.gate(g, x),),
    sym=lambda s, x: s.Max(0, x),
-   py="({0} if {0} > 0 else 0.0)", np="np.maximum({0}, 0.0)", c="({0} > 0.0 ? {0} : 0.0)",
+   code={"python": "({0} if {0} > 0 else 0.0)", "numpy": "np.maximum({0}, 0.0)",
+         "c": "({0} > 0.0 ? {0} : 0.0)"},
    label="ReLU", domain=((0.1, 3),), kink=lambda x: x)
 op("softplus", 1, fwd=_softplus,
    rules=(lambda m, g, out, x: g * m.sigmoid(x),),
    sym=lambda s, x: s.log(1 + s.exp(x)),
-   py="(max({0}, 0.0) + math.log1p(math.exp(-abs({0}))))", np="np.logaddexp(0.0, {0})",
-   c="(fmax({0}, 0.0) + log1p(exp(-fabs({0}))))", domain=((-4, 4),),
+   code={"python": "(max({0}, 0.0) + math.log1p(math.exp(-abs({0}))))",
+         "numpy": "np.logaddexp(0.0, {0})", "c": "(fmax({0}, 0.0) + log1p(exp(-fabs({0}))))"},
+   domain=((-4, 4),),
    expand=lambda m, x: m.log(1 + m.exp(x)))
 op("sin", 1, fwd=math.sin,
    rules=(lambda m, g, out, x: g * m.cos(x),),
    sym=lambda s, x: s.sin(x),
-   py="math.sin({0})", np="np.sin({0})", c="sin({0})", domain=((-3, 3),))
+   fn="sin", domain=((-3, 3),))
 op("cos", 1, fwd=math.cos,
    rules=(lambda m, g, out, x: -(g * m.sin(x)),),
    sym=lambda s, x: s.cos(x),
-   py="math.cos({0})", np="np.cos({0})", c="cos({0})", domain=((-3, 3),))
+   fn="cos", domain=((-3, 3),))
 op("tan", 1, fwd=math.tan,
    rules=(lambda m, g, out, x: g * (1 + out * out),),
    sym=lambda s, x: s.tan(x),
-   py="math.tan({0})", np="np.tan({0})", c="tan({0})", domain=((-1.2, 1.2),))
+   fn="tan", domain=((-1.2, 1.2),))
 op("asin", 1, fwd=math.asin,
    rules=(lambda m, g, out, x: g / m.sqrt(1 - x * x),),
    sym=lambda s, x: s.asin(x),
-   py="math.asin({0})", np="np.arcsin({0})", c="asin({0})", domain=((-0.9, 0.9),))
+   fn="asin", domain=((-0.9, 0.9),))
 op("acos", 1, fwd=math.acos,
    rules=(lambda m, g, out, x: -g / m.sqrt(1 - x * x),),
    sym=lambda s, x: s.acos(x),
-   py="math.acos({0})", np="np.arccos({0})", c="acos({0})", domain=((-0.9, 0.9),))
+   fn="acos", domain=((-0.9, 0.9),))
 op("atan", 1, fwd=math.atan,
    rules=(lambda m, g, out, x: g / (1 + x * x),),
    sym=lambda s, x: s.atan(x),
-   py="math.atan({0})", np="np.arctan({0})", c="atan({0})", domain=((-3, 3),))
+   fn="atan", domain=((-3, 3),))
 op("sinh", 1, fwd=math.sinh,
    rules=(lambda m, g, out, x: g * m.cosh(x),),
    sym=lambda s, x: s.sinh(x),
-   py="math.sinh({0})", np="np.sinh({0})", c="sinh({0})", domain=((-3, 3),),
+   fn="sinh", domain=((-3, 3),),
    expand=lambda m, x: (m.exp(x) - m.exp(-x)) / 2)
 op("cosh", 1, fwd=math.cosh,
    rules=(lambda m, g, out, x: g * m.sinh(x),),
    sym=lambda s, x: s.cosh(x),
-   py="math.cosh({0})", np="np.cosh({0})", c="cosh({0})", domain=((-3, 3),),
+   fn="cosh", domain=((-3, 3),),
    expand=lambda m, x: (m.exp(x) + m.exp(-x)) / 2)
 # abs'(0) = 0, as in PyTorch: sign(0) is 0.
 op("abs", 1, fwd=abs,
    rules=(lambda m, g, out, x: g * m.sign(x),),
    sym=lambda s, x: s.Abs(x),
-   py="abs({0})", np="np.abs({0})", c="fabs({0})", domain=((0.2, 3),), kink=lambda x: x)
+   fn="fabs", code={"python": "abs({0})"}, domain=((0.2, 3),), kink=lambda x: x)
 # max routes the whole gradient to `a` when a >= b (PyTorch's convention for ties is the
 # spec's choice); min routes it to `a` when a <= b.
 op("max", 2, fwd=lambda a, b: a if a >= b else b,
    rules=(lambda m, g, out, a, b: g * m.ge(a, b),
           lambda m, g, out, a, b: g * (1 - m.ge(a, b))),
    sym=lambda s, a, b: s.Max(a, b),
-   py="({0} if {0} >= {1} else {1})", np="np.where({0} >= {1}, {0}, {1})",
-   c="({0} >= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
+   code={"python": "({0} if {0} >= {1} else {1})", "numpy": "np.where({0} >= {1}, {0}, {1})",
+         "c": "({0} >= {1} ? {0} : {1})"},
+   domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
 op("min", 2, fwd=lambda a, b: a if a <= b else b,
    rules=(lambda m, g, out, a, b: g * m.ge(b, a),
           lambda m, g, out, a, b: g * (1 - m.ge(b, a))),
    sym=lambda s, a, b: s.Min(a, b),
-   py="({0} if {0} <= {1} else {1})", np="np.where({0} <= {1}, {0}, {1})",
-   c="({0} <= {1} ? {0} : {1})", domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
+   code={"python": "({0} if {0} <= {1} else {1})", "numpy": "np.where({0} <= {1}, {0}, {1})",
+         "c": "({0} <= {1} ? {0} : {1})"},
+   domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
 op("pi", 0, fwd=lambda: math.pi, rules=(),
    sym=lambda s: s.pi,
-   py="math.pi", np="np.pi", c="3.141592653589793", public=False)
+   code={"python": "math.pi", "numpy": "np.pi", "c": "3.141592653589793"}, public=False)
 
 # ---- helpers that only derivative rules use (not callable from text) --------------------------
 
 op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0, rules=(_zero,),
    sym=lambda s, x: s.Heaviside(x, 0),
-   py="(1.0 if {0} > 0 else 0.0)", np="np.heaviside({0}, 0.0)", c="({0} > 0.0 ? 1.0 : 0.0)",
+   code={"python": "(1.0 if {0} > 0 else 0.0)", "numpy": "np.heaviside({0}, 0.0)",
+         "c": "({0} > 0.0 ? 1.0 : 0.0)"},
    public=False, domain=((0.1, 3),), kink=lambda x: x)
 # gate(g, x) = g * step(x) exactly: g where x > 0 (g * 1.0 is g), else 0.0 * g (-0.0 for a
 # negative g, NaN for an infinite or NaN g), NaN x included.  relu's rule.
 op("gate", 2, fwd=lambda g, x: g if x > 0 else 0.0 * g,
    rules=(lambda m, g, out, a, x: m.gate(g, x), _zero),
    sym=lambda s, g, x: g * s.Heaviside(x, 0),
-   py="({0} if {1} > 0 else 0.0 * {0})", np="{0} * ({1} > 0)",
-   c="({1} > 0.0 ? {0} : 0.0 * {0})", public=False, domain=((-3, 3), (0.1, 3)),
+   code={"python": "({0} if {1} > 0 else 0.0 * {0})", "numpy": "({0} * ({1} > 0))",
+         "c": "({1} > 0.0 ? {0} : 0.0 * {0})"},
+   public=False, domain=((-3, 3), (0.1, 3)),
    kink=lambda g, x: x)
 op("sign", 1, fwd=lambda x: float((x > 0) - (x < 0)), rules=(_zero,),
    sym=lambda s, x: s.sign(x),
-   py="float(({0} > 0) - ({0} < 0))", np="np.sign({0})",
-   c="(double)(({0} > 0.0) - ({0} < 0.0))", public=False, domain=((0.1, 3),),
+   code={"python": "float(({0} > 0) - ({0} < 0))", "numpy": "np.sign({0})",
+         "c": "((double)(({0} > 0.0) - ({0} < 0.0)))"},
+   public=False, domain=((0.1, 3),),
    kink=lambda x: x)
 op("ge", 2, fwd=lambda a, b: 1.0 if a >= b else 0.0, rules=(_zero, _zero),
    sym=lambda s, a, b: s.Piecewise((1, s.Ge(a, b)), (0, True)),
-   py="(1.0 if {0} >= {1} else 0.0)", np="1.0 * ({0} >= {1})", c="({0} >= {1} ? 1.0 : 0.0)",
+   code={"python": "(1.0 if {0} >= {1} else 0.0)", "numpy": "(1.0 * ({0} >= {1}))",
+         "c": "({0} >= {1} ? 1.0 : 0.0)"},
    public=False, domain=((1, 3), (-3, 0)), kink=lambda a, b: a - b)
 op("xlogy", 2, fwd=_xlogy,
    rules=(lambda m, g, out, x, y: g * m.log(y),
           lambda m, g, out, x, y: g * x / y),
    sym=lambda s, x, y: s.Piecewise((0, s.Eq(x, 0)), (x * s.log(y), True)),
-   py="(0.0 if {0} == 0 else {0} * math.log({1}) if {1} > 0 "
-      "else {0} * -math.inf if {1} == 0 else math.nan)",
-   np="np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))",
-   c="({0} == 0.0 ? 0.0 : {0} * log({1}))", public=False, domain=((0.5, 3), (0.5, 3)))
+   code={"python": "(0.0 if {0} == 0 else {0} * math.log({1}) if {1} > 0 "
+                   "else {0} * -math.inf if {1} == 0 else math.nan)",
+         "numpy": "np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))",
+         "c": "({0} == 0.0 ? 0.0 : {0} * log({1}))"},
+   public=False, domain=((0.5, 3), (0.5, 3)))
 
 # ---- the language's function table ------------------------------------------------------------
 

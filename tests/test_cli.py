@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-SEED = ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
-NEURON = "tanh(x1*w1 + x2*w2 + b)"
+from corpus import NEURON_TEXT as NEURON, SEED_ARGS as SEED
+
 
 
 def run(*args, stdin=None):

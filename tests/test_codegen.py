@@ -19,62 +19,23 @@ from hypothesis import strategies as st
 
 import exprgrad as eg
 from exprgrad import codegen
-from exprgrad.autodiff import grad_graph, op_count
+from exprgrad.autodiff import grad_program, op_count
 from exprgrad.value import Value
 from exprgrad.ir import Graph
-from exprgrad.ops import FUNCTIONS, OPS
+from exprgrad.ops import OPS
 from exprgrad.trace import trace
+
+from corpus import CORPUS, NEURON, NEURON_TEXT, SEED
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
-SEED = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
-NEURON = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
-
-
-def _function_cases():
-    """Every function of the language, each on points inside its smooth domain."""
-    cases = []
-    for fname, builtin in sorted(FUNCTIONS.items()):
-        op = builtin.op
-        for arity in builtin.arities:
-            args = ["x", "y"][:arity]
-            text = f"{fname}({', '.join(args)})"
-            domain = OPS[op].domain or ((-2, 2),) * arity
-            if fname == "log" and arity == 2:
-                domain = ((0.1, 5), (1.5, 5))
-            cases.append((text, domain, args))
-    return cases
-
-
-# (text, {variable: (lo, hi)}) — seeds' examples, user functions, named intermediates
-CORPUS = [
-    (NEURON, {}),
-    ("tanh(x1*w1 + x2*w2 + b)", {}),
-    ("n = x1*w1 + x2*w2 + b; e = exp(2*n); o = (e - 1)/(e + 1)", {}),
-    ("e = a*b; d = e + c; L = d*f", {}),
-    ("b = a + a", {}),
-    ("d = a*b; e = a + b; f = d*e", {}),
-    ("3*x^2 - 4*x + 5", {}),
-    ("(yout1 - 1)^2 + (yout2 + 1)^2", {}),
-    ("sig(z) = 1/(1 + exp(-z)); sig(w*x + b)", {}),
-    ("sq(t) = t*t; h(u, v) = sq(u) - sq(v); h(x + y, x - y)", {}),
-    ("a = x*y; b = a + sin(a); c = b*b/a", {"x": (0.5, 2), "y": (0.5, 2)}),
-    ("y = x*x; z = y*y; w = z*y + x^-2 - 2^-x + -x^2", {"x": (0.5, 2)}),
-    ("p = relu(x - y) + softplus(x*y) + max(x, y)*min(x, y) + abs(x - 3)", {}),
-    ("t = pi*x; s = sin(t)*cos(t) + sinh(x)/cosh(y) + atan(x/y)", {"y": (0.5, 2)}),
-    ("q = pow(x, y) + x^0.5 + log(x, 2) + ln(y) + sqrt(x*y)", {"x": (0.5, 3), "y": (0.5, 3)}),
-    ("k = 2; m = k*x; m*m*0 + 1e-3*x + 1_000", {}),
-    ("7", {}),
-    ("pi", {}),
-    ("x", {}),
-] + [(text, dict(zip(args, dom))) for text, dom, args in _function_cases()]
 
 
 def _points(text: str, domains: dict, count: int = 3, seed: int = 0) -> list[dict]:
     f = eg.compile(text)
     rng = random.Random(f"{seed}:{text}")
     pts = [{v: rng.uniform(*domains.get(v, (-2, 2))) for v in f.variables} for _ in range(count)]
-    if text in (NEURON, "tanh(x1*w1 + x2*w2 + b)"):
+    if text in (NEURON, NEURON_TEXT):
         pts.append(dict(SEED))
     return pts
 
@@ -331,10 +292,10 @@ def test_symbolic_strategy_gives_the_same_numbers(text, domains):
 def _rule_cost(op: str) -> int:
     """Adjoint ops the registry's rules spend on one application of `op` (measured)."""
     args = ", ".join("xyz"[:OPS[op].arity])
-    g = grad_graph(eg.compile(f"{op}({args})" if OPS[op].public else
-                              {"add": "x + y", "sub": "x - y", "mul": "x*y", "div": "x/y",
-                               "neg": "-x"}[op]).ir)
-    return op_count(g) - op_count(g, g.outputs[:1])
+    p = grad_program(eg.compile(f"{op}({args})" if OPS[op].public else
+                                {"add": "x + y", "sub": "x - y", "mul": "x*y", "div": "x/y",
+                                 "neg": "-x"}[op]).ir)
+    return op_count(p.graph, p.roots) - op_count(p.graph, p.primal)
 
 
 COSTLY = {op for op in OPS if OPS[op].arity and op not in ("step", "gate", "sign", "ge", "xlogy")
@@ -349,8 +310,8 @@ def test_costly_rules_are_the_known_ones():
 def check_cost(f: eg.Function, bound: int = 3) -> None:
     """The cheap-gradient bound: gradient program ≤ 3× the forward's ops, or ≤ 5× when the
     expression uses an op whose rules alone cost more than 2 ops (see COSTLY)."""
-    g = grad_graph(f.ir)
-    forward, total = op_count(g, g.outputs[:1]), op_count(g)
+    p = grad_program(f.ir)
+    forward, total = op_count(p.graph, p.primal), op_count(p.graph, p.roots)
     costly = any(n.op in COSTLY for n in f.ir.order())
     assert total <= (5 if costly else bound) * max(forward, 1), (total, forward)
 
@@ -587,3 +548,51 @@ def test_square_is_one_product_in_every_path(tmp_path):
         if math.isfinite(by_hand):
             assert value == f(x=x) == _dag(f, {"x": x})[0]
             assert list(grads) == _dag(f, {"x": x})[1]
+
+
+@needs_cc
+def test_c_header_lets_a_separate_main_call_the_functions(tmp_path):
+    """`--emit c -o neuron.c` also writes neuron.h; a program of the user's own includes it,
+    is compiled separately with -Wall -Werror, links, runs, and prints the seed's numbers."""
+    from exprgrad.cli import main
+    code = tmp_path / "neuron.c"
+    assert main([NEURON, "--emit", "c", "-o", str(code), "--name", "neuron"]) == 0
+    header = (tmp_path / "neuron.h").read_text()
+    assert "double grad_neuron(const double *in, double *grad_out);" in header
+    assert "#ifndef EXPRGRAD_NEURON_H" in header and "in = {b, w1, w2, x1, x2}" in header
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\n#include "neuron.h"\n'
+        "int main(void) {\n"
+        "    const double in[5] = {6.8813735870195432, -3.0, 1.0, 2.0, 0.0};\n"
+        "    double grad[5];\n"
+        "    double value = grad_neuron(in, grad);\n"
+        '    printf("%.12f %.12f %.12f %.12f %.12f %.12f %.12f\\n", value, neuron(in),\n'
+        "           grad[0], grad[1], grad[2], grad[3], grad[4]);\n"
+        "    return 0;\n}\n")
+    flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
+    for source in ("main.c", "neuron.c"):
+        done = subprocess.run([CC, *flags, "-c", source], cwd=tmp_path, capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stderr
+    done = subprocess.run([CC, "main.o", "neuron.o", "-o", "main", "-lm"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = subprocess.run([str(tmp_path / "main")], capture_output=True, text=True).stdout
+    numbers = [float(x) for x in out.split()]
+    expected = [math.sqrt(0.5), math.sqrt(0.5), 0.5, 1.0, 0.0, -1.5, 0.5]   # b, w1, w2, x1, x2
+    assert numbers == pytest.approx(expected, abs=1e-12)
+
+
+def test_generated_names_say_what_they_are():
+    """A forward temporary is never named after a gradient, a shared adjoint never after one
+    of the partials that use it, relu's gradient with a constant seed folds, and the
+    "grad of:" comment is written in the target's syntax."""
+    src = eg.compile("exp(x)*y + exp(x)").to_source("python")
+    assert "t0 = math.exp(x)" in src and "d_y =" not in src
+    assert "(1.0 + y) * t0,  # d_x" in src and "t0,  # d_y" in src
+    neuron = eg.compile(NEURON_TEXT).to_source("python")
+    assert "g0 = 1.0 - value * value" in neuron and "g0 * x1,  # d_w1" in neuron
+    assert "# grad of: value = math.tanh(" in neuron and "d_b =" not in neuron
+    assert "(1.0 if x > 0 else 0.0),  # d_x" in eg.compile("relu(x)").to_source("python")
+    c = eg.compile("t = a - b; L = t^2").to_source("c")
+    assert "/* grad of: L = t * t */" in c and "^" not in c.split("#include")[1]

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 import exprgrad as eg
-from exprgrad.autodiff import grad_graph
+from exprgrad.autodiff import grad_program
 from exprgrad.draw import (LIMIT, NoGraphvizWarning, RenderError, TruncatedDrawingWarning,
                            dot_program, draw_dot, mimebundle, pipe, render)
 
+from corpus import NEURON, SEED
+
 ROOT = Path(__file__).resolve().parent.parent
-SEED = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
-NEURON = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -264,7 +264,7 @@ def test_structure_only_without_a_point(svg_of):
 
 def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path, svg_of):
     f = eg.compile(NEURON)
-    g = grad_graph(f.ir)
+    g = grad_program(f.ir)
     drawing = draw_dot(g, at=SEED)
     nodes, ops, edges = svg_parts(svg_of(drawing))
     shown = {t[0]: t[1:] for t in nodes.values() if t[0]}

@@ -6,16 +6,23 @@ requires the very same structure.
 """
 from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import exprgrad as eg
-from exprgrad.autodiff import grad_graph, op_count
+from exprgrad.autodiff import grad_program, op_count
 from exprgrad.interpret import evaluate
 from exprgrad.ir import Graph
 from exprgrad.printer import pretty
 from exprgrad.lower import lower
 from exprgrad.ops import OPS
 from exprgrad.parse import parse
+from exprgrad import ir, program
+from exprgrad.codegen.from_sympy import symbolic_program
+from exprgrad.expand import expand
+from exprgrad.trace import trace
+
+from corpus import CORPUS
 
 WRITABLE = ["add", "sub", "mul", "div", "pow", "neg"] + [
     name for name, op in OPS.items() if op.public]
@@ -64,26 +71,70 @@ def test_hash_consing_shares_equal_subexpressions():
 
 def test_gradient_program_is_cheap_and_correct():
     f = eg.compile("n = x1*w1 + x2*w2 + b; o = tanh(n)")
-    g = grad_graph(f.ir)
-    assert g.output_names == ["o", "d_b", "d_w1", "d_w2", "d_x1", "d_x2"]
+    p = grad_program(f.ir)
+    assert [label for r in p.results for label in r.labels] == \
+        ["o", "d_b", "d_w1", "d_w2", "d_x1", "d_x2"]
     point = dict(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
-    vals = evaluate(g, point)
+    vals = evaluate(p.graph, point, p.graph.order(p.roots))
     value, grads = f.grad(**point)
-    assert [vals[o.index] for o in g.outputs] == [value] + [grads[v] for v in f.variables]
-    assert op_count(g) <= 3 * op_count(f.ir)
+    assert [vals[o.index] for o in p.roots] == [value] + [grads[v] for v in f.variables]
+    assert op_count(p.graph, p.roots) <= 3 * op_count(f.ir)
 
 
 def test_gradient_of_a_shared_node_accumulates():
     f = eg.compile("y = x*x; y*y")
-    g = grad_graph(f.ir)
-    vals = evaluate(g, {"x": 3.0})
-    assert vals[g.outputs[1].index] == 4 * 27.0
+    p = grad_program(f.ir)
+    vals = evaluate(p.graph, {"x": 3.0}, p.graph.order(p.roots))
+    assert vals[p.result("grad").nodes[0].index] == 4 * 27.0
 
 
 def test_gradient_pass_handles_100k_chain():
     depth = 100_000
     f = eg.compile("sin(" * depth + "x" + ")" * depth)
-    g = grad_graph(f.ir)
-    vals = evaluate(g, {"x": 0.5})
+    p = grad_program(f.ir)
+    vals = evaluate(p.graph, {"x": 0.5}, p.graph.order(p.roots))
     value, grads = f.grad(x=0.5)
-    assert vals[g.outputs[1].index] == grads["x"]
+    assert vals[p.result("grad").nodes[0].index] == grads["x"]
+
+
+# ---- the verifier, after every pass --------------------------------------------------------
+
+@pytest.mark.parametrize("text", [t for t, _ in CORPUS], ids=[t[:40] for t, _ in CORPUS])
+def test_every_pass_leaves_a_valid_graph(text):
+    """lower, the gradient pass, --expand, the symbolic strategy and tracing a Value DAG each
+    produce a graph (or program) the verifier accepts."""
+    f = eg.compile(text)
+    ir.check(f.ir)
+    program.check(grad_program(f.ir))
+    ir.check(expand(f.ir))
+    if f.variables:
+        program.check(grad_program(f.ir, wrt=f.variables[:1]))
+    try:
+        program.check(symbolic_program(f.ir))
+    except eg.CodegenError:
+        pass                          # beyond sympy's budget or form: nothing was built
+    point = {v: 0.7 for v in f.variables}
+    root = f.graph(**point)
+    leaves = {v.label: v for v in root.topo() if not v._args and v.label in point}
+    ir.check(trace(root, leaves))
+
+
+def _broken(mutate) -> Graph:
+    g = lower(parse("n = x*w + b; o = tanh(n)"))
+    mutate(g)
+    return g
+
+
+@pytest.mark.parametrize("mutate,message", [
+    (lambda g: g.nodes.reverse(), "position"),
+    (lambda g: setattr(g.nodes[-1], "args", (g.nodes[-1].args[0], g.nodes[0])),
+     "not a registry op of arity 2"),
+    (lambda g: setattr(g.nodes[4], "args", (g.nodes[5], g.nodes[3])), "not an earlier node"),
+    (lambda g: g._table.pop(next(iter(g._table))), "hash-cons table"),
+    (lambda g: g.outputs.append(lower(parse("y")).outputs[0]), "output names"),
+    (lambda g: g.labels.__setitem__(lower(parse("z*z")).outputs[0], "z2"), "not a node of this"),
+    (lambda g: setattr(g.nodes[0], "payload", "zz"), "variable"),
+])
+def test_the_verifier_names_a_broken_invariant(mutate, message):
+    with pytest.raises(ir.IRError, match=message):
+        ir.check(_broken(mutate))

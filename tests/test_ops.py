@@ -10,7 +10,9 @@ import pytest
 
 import exprgrad as eg
 from exprgrad.value import Value
-from exprgrad.ops import FUNCTIONS, OPS
+from exprgrad import ops
+from exprgrad.codegen import BACKENDS
+from exprgrad.ops import FUNCTIONS, OPS, Op, Unsupported
 
 
 def central_difference(fwd, xs, i, h=1e-6):
@@ -56,12 +58,41 @@ def test_every_language_function_through_compile(name):
             assert grads[p] == pytest.approx(expected, rel=1e-6, abs=1e-6), (name, xs)
 
 
-def test_printer_snippets_exist_for_every_op():
+@pytest.mark.parametrize("target", sorted(BACKENDS))
+def test_every_op_prints_on_every_backend(target):
+    backend = BACKENDS[target]
+    backend.check()
     for op in OPS.values():
-        for target in ("py", "np", "c"):
-            snippet = getattr(op, target)
-            assert snippet and all(f"{{{i}}}" in snippet for i in range(op.arity)), (op, target)
-        assert len(op.rules) == op.arity
+        t = backend.template(op)           # CodegenError if the backend cannot print it
+        assert sorted({k for k, _ in t.needs}) == list(range(op.arity)), (target, op.name)
+
+
+def test_an_op_a_backend_cannot_print_is_a_codegen_error_at_emit_time():
+    scratch = Op("scratch_erf", 1, fwd=math.erf, rules=(lambda m, g, out, x: g,),
+                 sym=lambda s, x: s.erf(x), fn="erf")
+    assert BACKENDS["c"].template(scratch).pieces == ("erf(", (0, 0), ")")
+    with pytest.raises(eg.CodegenError, match="numpy has no erf"):
+        BACKENDS["numpy"].template(scratch)
+    marked = Op("scratch_marked", 1, fwd=math.erf, rules=(lambda m, g, out, x: g,),
+                sym=lambda s, x: s.erf(x), fn="erf", code={"c": Unsupported("not in C89")})
+    with pytest.raises(eg.CodegenError, match="not in C89"):
+        BACKENDS["c"].template(marked)
+
+
+@pytest.mark.parametrize("bad,message", [
+    (dict(rules=()), "0 derivative rules for 1 arguments"),
+    (dict(fn=None), "no way to print it"),
+    (dict(code={"python": "math.erf(x)"}), "does not use argument 0"),
+    (dict(code={"python": "{0} + 1"}), "is not one atom"),
+    (dict(domain=((0, 1), (0, 1))), "a domain for 2 arguments"),
+])
+def test_registry_rejects_an_inconsistent_entry_when_it_is_defined(bad, message):
+    entry = dict(fwd=math.erf, rules=(lambda m, g, out, x: g,), sym=lambda s, x: s.erf(x),
+                 fn="erf")
+    entry.update(bad)
+    with pytest.raises(ValueError, match=message):
+        ops.op("scratch_bad", 1, **entry)
+    assert "scratch_bad" not in OPS
 
 
 def test_sigmoid_and_softplus_are_stable():

@@ -1,8 +1,9 @@
 """Property tests: random programs over the whole language, random points inside every domain.
 
 For each program the DAG's gradient must agree with sympy's closed form, with the
-exp-expanded closed form and with finite differences (`exprgrad.check`), and the `--expand`
-lowering must give the primitive DAG's value and gradient.
+exp-expanded closed form and with finite differences (`exprgrad.check`), the IR verifier must
+accept every pass's output, and the `--expand` lowering must give the primitive DAG's value and
+gradient.
 
 Profiles (environment variable ``HYPOTHESIS_PROFILE``):
 
@@ -20,7 +21,9 @@ from hypothesis import HealthCheck, given, settings
 import exprgrad as eg
 from exprgrad import syntax
 from exprgrad.check import check
-from exprgrad.expand import expandable
+from exprgrad import ir, program
+from exprgrad.autodiff import grad_program
+from exprgrad.expand import expand, expandable
 from exprgrad.ops import OPS
 from exprgrad.parse import parse
 from exprgrad.symbolic import Budget
@@ -49,12 +52,20 @@ def test_random_programs_dag_sympy_expanded_fd_agree_and_expand_keeps_gradients(
         text, point = case
         seen["examples"] += 1
         covered.update(constructs(text))
+        passes_leave_valid_graphs(text)
         four_way_agreement(text, point, seen)
         expand_keeps_value_and_gradient(text, point)
 
     properties()
     assert seen["time skips"] <= MAX_TIME_SKIPS * seen["examples"], seen
     assert WANTED - covered == set(), "constructs the examples never used"
+
+
+def passes_leave_valid_graphs(text: str) -> None:
+    f = eg.compile(text)
+    ir.check(f.ir)
+    program.check(grad_program(f.ir))
+    ir.check(expand(f.ir))
 
 
 def four_way_agreement(text: str, point: dict, seen: dict) -> None:

@@ -21,9 +21,8 @@ from exprgrad.expand import expand, expandable
 from exprgrad.printer import pretty
 from exprgrad.symbolic import Budget, ClosedForms, evaluate, measure
 
-SEED = dict(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
-SEED_ARGS = ["x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
-NEURON = "tanh(x1*w1 + x2*w2 + b)"
+from corpus import NEURON_TEXT as NEURON, SEED, SEED_ARGS
+
 x, y, z = (sympy.Symbol(n, real=True) for n in "xyz")
 
 

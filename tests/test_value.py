@@ -6,7 +6,8 @@ import pytest
 import exprgrad as eg
 from exprgrad import Value
 
-SEED = dict(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432)
+from corpus import SEED
+
 
 
 def test_seed_neuron_by_hand():

@@ -2,8 +2,8 @@
 
 Input: a forward `Graph`.  Each node becomes a sympy expression through its op's ``sym`` (one
 loop over ``graph.order()``), ``sympy.diff`` differentiates the output by every variable, and
-``sympy.cse`` factors out common subexpressions.  Output: a `Graph` shaped like
-`autodiff.grad_graph`'s (the forward copied verbatim, then outputs ``[value, d_v...]``), with
+``sympy.cse`` factors out common subexpressions.  Output: a gradient `Program` like
+`autodiff.grad_program`'s (the forward copied verbatim, results ``value`` and ``grad``), with
 the derivatives rebuilt as IR nodes, so the same printers emit them.  The registry's
 derivative rules are not used: this is the independent, closed-form view of the same numbers.
 
@@ -12,20 +12,22 @@ which is 0 at 0 as PyTorch's ``relu'(0)``); ties of ``max``/``min`` may differ.
 
 >>> from exprgrad.lower import lower
 >>> from exprgrad.parse import parse
->>> g = symbolic_graph(lower(parse("y = x*x; sin(y)")))
->>> g.output_names
-['f', 'd_x']
+>>> p = symbolic_program(lower(parse("y = x*x; sin(y)")))
+>>> p.result("grad").labels
+('d_x',)
 """
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Sequence
 
 import sympy
 
-from ..autodiff import copy_forward
+from ..autodiff import choose_output, choose_wrt, copy_forward
 from ..errors import CodegenError, SymbolicError
 from ..ir import Graph, Node
 from ..ops import OPS
+from ..program import Program, Result
 from ..symbolic import symbol, to_sympy
 
 def _sympy_functions() -> dict:
@@ -44,13 +46,16 @@ def _sympy_functions() -> dict:
 _FUNCTIONS = _sympy_functions()
 
 
-def symbolic_graph(graph: Graph) -> Graph:
-    """Outputs ``[value, d_v for v in graph.variables]``, derivatives from sympy after cse."""
+def symbolic_program(graph: Graph, wrt: Sequence[str] | None = None) -> Program:
+    """Value and ``grad`` (by the variables of `wrt`, default all), derivatives from sympy
+    after cse."""
+    wrt = choose_wrt(graph, wrt)
+    k = choose_output(graph, None)
     out = Graph(graph.source, peephole=True)
     mapping = copy_forward(graph, out)
-    symbols = {v: symbol(v) for v in graph.variables}
+    symbols = {v: symbol(v) for v in wrt}
     try:
-        expr = to_sympy(graph)            # the same conversion (and budgets) as the check
+        expr = to_sympy(graph, graph.outputs[k])   # the same conversion (and budgets) as the check
         derivatives = [sympy.diff(expr, s) for s in symbols.values()]
         replacements, reduced = sympy.cse(derivatives)
     except SymbolicError as err:
@@ -58,13 +63,14 @@ def symbolic_graph(graph: Graph) -> Graph:
     except RecursionError:
         raise CodegenError("the expression is too deeply nested for sympy; "
                            "use the reverse strategy") from None
-    built: dict[sympy.Basic, Node] = {s: out.var(v) for v, s in symbols.items()}
+    built: dict[sympy.Basic, Node] = {symbol(v): out.var(v) for v in graph.variables}
     for sym, sub in replacements:
         built[sym] = _build(sub, out, built)
-    out.outputs = [mapping[graph.output.index]] + [_build(d, out, built) for d in reduced]
-    out.output_names = [graph.output_names[0] if graph.output_names else "f"]
-    out.output_names += [f"d_{v}" for v in symbols]
-    return out
+    y = mapping[graph.outputs[k].index]
+    partials = tuple(_build(d, out, built) for d in reduced)
+    results = (Result("value", (y,), (), (graph.output_names[k],)),
+               Result("grad", partials, (len(wrt),), tuple(f"d_{v}" for v in wrt)))
+    return Program("grad", out, graph.variables, results, primal=(y,), wrt=wrt)
 
 
 def _build(expr: sympy.Basic, g: Graph, built: dict) -> Node:

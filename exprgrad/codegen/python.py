@@ -1,38 +1,32 @@
-"""The Python backend's data: header, signature and statement syntax for standard-library Python.
+"""The Python backend: standard-library Python, floats in, floats out.
 
-Input: the statements `exprgrad.codegen` chose (names and expression texts built from the ``py``
-snippets of `exprgrad.ops`); output: the lines of a module that imports only ``math``.  Values
-are floats; ``math`` raises ValueError/ZeroDivisionError/OverflowError where the interpreter
-would report a DomainError.
+Input: the statements the printer chose.  Output: the lines of a module that imports only
+``math``.  ``math`` raises ValueError/ZeroDivisionError/OverflowError where the interpreter
+would report a DomainError.  A function returns its results as a tuple (one result: itself);
+a vector result is a tuple, a matrix a tuple of row tuples::
+
+    def f(x1, ...):       -> value
+    def grad_f(x1, ...):  -> (value, (d_x1, ...))
 """
 from __future__ import annotations
 
 import builtins
 import keyword
 
+from .backend import Backend, Returned
 from .naming import python_identifier
 
-SNIPPET = "py"                         # the `Op` field holding this target's op snippets
-COMMENT = "#"
-INF = "math.inf"
-IMPORTS = ["import math"]
-valid = python_identifier
 # Keywords (soft keywords such as `_` and `match` are ordinary names), every builtin
-# (snippets call abs, max, float) and the module alias.
-RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) \
-    | {"math"}
+# (forms call abs, max, float) and the module alias.
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"math"}
 
 
 def comment(text: str) -> str:
     return f"# {text}" if text else "#"
 
 
-def signature(kind: str, name: str, params: list[str]) -> list[str]:
+def signature(name: str, params: list[str], results: list) -> list[str]:
     return [f"def {name}({', '.join(params)}):"]
-
-
-def prologue(params: list[str], used: set[str]) -> list[str]:
-    return []
 
 
 def statement(name: str, expr: str) -> str:
@@ -43,29 +37,66 @@ def body_comment(text: str) -> str:
     return f"    # {text}"
 
 
-def value_return(value: str) -> list[str]:
-    return [f"    return {value}"]
+def _inline(r: Returned) -> str | None:
+    """The result on one line, if every entry is a plain name."""
+    if not r.shape:
+        return r.texts[0]
+    if len(r.shape) == 1 and r.texts == list(r.labels):
+        return "(" + ", ".join(r.texts) + ("," if len(r.texts) == 1 else "") + ")"
+    return None
 
 
-def grad_return(value: str, grads: list[str], names: list[str]) -> list[str]:
-    """``grads`` are the partials' texts: their names, or expressions used only here."""
-    if grads == names:
-        inner = ", ".join(grads) + ("," if len(grads) == 1 else "")
-        return [f"    return {value}, ({inner})"]
-    return ([f"    return {value}, ("]
-            + [f"        {text}," + (f"  # {name}" if text != name else "")
-               for text, name in zip(grads, names)]
-            + ["    )"])
+def _block(r: Returned) -> str:
+    """A vector (one entry a line, expressions commented with their label) or a matrix (one
+    row a line) as a parenthesised block."""
+    if len(r.shape) == 2:
+        width = r.shape[1]
+        rows = [r.texts[i:i + width] for i in range(0, len(r.texts), width)]
+        lines = [f"        ({', '.join(row)}{',' if len(row) == 1 else ''})," for row in rows]
+    else:
+        lines = [f"        {text}," + (f"  # {label}" if text != label else "")
+                 for text, label in zip(r.texts, r.labels)]
+    return "(\n" + "\n".join(lines) + "\n    )"
+
+
+def returns(results: list[Returned]) -> list[str]:
+    """``return v`` for one scalar, else the results as a tuple: on one line when every
+    entry is a name, else one entry (or matrix row) a line."""
+    inline = [_inline(r) for r in results]
+    if len(results) == 1 and results[0].shape == ():
+        return [f"    return {inline[0]}"]
+    if None not in inline:
+        line = "    return " + ", ".join(inline)
+        if len(line) <= 96:
+            return [line]
+    parts = [text if text is not None and not r.shape else _block(r)
+             for r, text in zip(results, inline)]
+    return ("    return " + ", ".join(parts)).split("\n")
 
 
 def end() -> list[str]:
     return []
 
 
-def describe(name: str, grad_name: str, params: list[str], value: str,
-             grads: list[str]) -> list[str]:
-    args = ", ".join(params)
-    inner = ", ".join(grads) + ("," if len(grads) == 1 else "")
-    return [f"{name}({args}) -> {value}",
-            f"{grad_name}({args}) -> ({value}, ({inner}))",
-            "    the value and its partial derivatives, in the order of the arguments"]
+def describe(name: str, params: list[str], results: list[Returned]) -> list[str]:
+    shown = [_inline(Returned(r.name, r.shape, list(r.labels), r.labels)) or r.name
+             for r in results]
+    out = shown[0] if len(results) == 1 and not results[0].shape else ", ".join(shown)
+    if len(results) > 1:
+        out = f"({out})"
+    lines = [f"{name}({', '.join(params)}) -> {out}"]
+    value = results[0].labels[0] if results and not results[0].shape else "the value"
+    for r in results:
+        if r.name == "grad":
+            lines.append(f"    {', '.join(r.labels)}: the partial derivatives of {value}")
+        if len(r.shape) == 2:
+            lines.append(f"    {r.name}: {r.shape[0]}×{r.shape[1]}, a tuple of row tuples; "
+                         f"row i, column j is {r.labels[0].split('_', 1)[0]}_<row>_<column>")
+    return lines
+
+
+PYTHON = Backend(
+    name="python", call="math.{}", functions={"fabs": "fabs"}, imports=("import math",),
+    reserved=RESERVED, valid=python_identifier, inf="math.inf", comment=comment,
+    signature=signature, prologue=lambda params, used: [], statement=statement,
+    body_comment=body_comment, returns=returns, end=end, describe=describe)

@@ -3,7 +3,7 @@
 #     n = x1*w1 + x2*w2 + b; o = tanh(n)
 # f(b, w1, w2, x1, x2) -> o
 # grad_f(b, w1, w2, x1, x2) -> (o, (d_b, d_w1, d_w2, d_x1, d_x2))
-#     the value and its partial derivatives, in the order of the arguments
+#     d_b, d_w1, d_w2, d_x1, d_x2: the partial derivatives of o
 
 import math
 
@@ -17,7 +17,7 @@ def f(b, w1, w2, x1, x2):
 def grad_f(b, w1, w2, x1, x2):
     n = x1 * w1 + x2 * w2 + b
     o = math.tanh(n)
-    # grad of: o = tanh(n)
+    # grad of: o = math.tanh(n)
     d_n = 1.0 - o * o
     return o, (
         d_n,  # d_b

@@ -1,0 +1,156 @@
+"""What a code-generation backend is: one declared description, data plus a few line formats.
+
+Input: nothing (this module defines the shape).  Output: `Backend`, which python.py, numpy.py
+and c.py each instantiate once, and `Template`, an op's printed form for one backend, built
+from the registry (`ops.Op`: its ``code`` entry for the backend, else its standard function
+``fn`` as the backend spells it, else its infix operator).  Precedence comes from the registry's
+one table (`ops.PREC_*`): an infix form carries its own, every other form is one atom.
+
+Adding an op touches its registry entry only; adding a backend is one more `Backend` (ops with
+no form for it are unsupported there, and say so at emit time).
+
+>>> from exprgrad.codegen import BACKENDS
+>>> BACKENDS["numpy"].template(OPS["asin"]).pieces
+('np.arcsin(', (0, 0), ')')
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+from ..errors import CodegenError
+from ..ops import OPS, PREC_ATOM, PREC_NEG, Form, Infix, Op, Unsupported
+
+PREC_LEAF = PREC_ATOM + 1    # a name or a literal: what a form repeating "{0}" needs
+
+
+@dataclass(frozen=True)
+class Template:
+    """An op's printed form: ``pieces`` are text or ``(argument index, precedence that
+    argument needs)``; ``prec`` is how tightly the whole binds; ``imports`` what it needs."""
+    pieces: tuple
+    prec: int
+    imports: tuple[str, ...] = ()
+
+    @property
+    def needs(self) -> list[tuple[int, int]]:
+        return [p for p in self.pieces if isinstance(p, tuple)]
+
+    def other(self, k: int) -> "Template":
+        """A binary op's special form (written with "{0}" only): "{0}" is the argument that
+        is not the constant at index `k`."""
+        return Template(tuple((1 - k, p[1]) if isinstance(p, tuple) else p
+                              for p in self.pieces), self.prec, self.imports)
+
+
+def infix_template(form: Infix) -> Template:
+    # Left-associative operators need a tighter right operand; a right-associative one (**)
+    # a tighter left one, and its exponent may be a unary minus (x ** -y).
+    p = form.prec
+    left, right = (p + 1, PREC_NEG) if form.right_assoc else (p, p + 1)
+    return Template(((0, left), f" {form.symbol} ", (1, right)), p)
+
+
+def form_template(text: str, arity: int, imports: tuple[str, ...] = ()) -> Template:
+    """An atom with placeholders: a placeholder used twice must be a plain name (computing an
+    argument twice is not an option); one that is a whole call argument takes anything."""
+    parts = re.split(r"(\{\d\})", text)
+    counts = [text.count(f"{{{i}}}") for i in range(arity)]
+    pieces: list = []
+    for i, part in enumerate(parts):
+        m = re.fullmatch(r"\{(\d)\}", part)
+        if not m:
+            if part:
+                pieces.append(part)
+            continue
+        k = int(m.group(1))
+        before, after = parts[i - 1] if i else "", parts[i + 1] if i + 1 < len(parts) else ""
+        if counts[k] > 1:
+            need = PREC_LEAF
+        elif before.endswith(("(", ", ")) and after.startswith((")", ",")):
+            need = 0
+        else:
+            need = PREC_ATOM
+        pieces.append((k, need))
+    return Template(tuple(pieces), PREC_ATOM, tuple(imports))
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One target language.  Data: its name (the key of ``Op.code``), how it calls a standard
+    math function, its reserved names and identifier syntax; and the line formats of a
+    function: signature, argument prologue, statement, return, comment."""
+    name: str
+    call: str                              # a standard function: "math.{}" → math.tanh(...)
+    functions: Mapping[str, str | None]    # spelling of standard names here; None: missing
+    imports: tuple[str, ...]               # lines every file starts with
+    reserved: frozenset[str]
+    valid: Callable[[str], bool]           # is this an identifier of the language?
+    inf: str                               # how +infinity is written
+    comment: Callable[[str], str]
+    signature: Callable                    # (name, params, results) -> lines
+    prologue: Callable                     # (params, used identifiers) -> lines
+    statement: Callable                    # (name, expression) -> line
+    body_comment: Callable                 # (text) -> line
+    returns: Callable                      # (results: list[Returned]) -> lines
+    end: Callable                          # () -> lines
+    describe: Callable                     # (name, params, results: list[Returned]) -> lines
+    header: Callable | None = None         # (name, params, results) -> prototype lines (C)
+    extension: str = ".py"
+    _templates: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def template(self, op: Op) -> Template:
+        """The op's printed form here; CodegenError if this backend cannot print it."""
+        t = self._templates.get(op.name)
+        if t is None:
+            t = self._templates[op.name] = self._build(op)
+        if isinstance(t, Unsupported):
+            raise CodegenError(f"{op.name} cannot be emitted as {self.name} code: {t.reason}")
+        return t
+
+    def special(self, op: Op) -> list[tuple[int, object, Template]]:
+        """``(argument index, constant, template of the other argument)`` (see `Op.special`)."""
+        return [(k, value, form_template(text, 1).other(k)) for k, value, text in op.special]
+
+    def _build(self, op: Op):
+        form = op.code.get(self.name)
+        if isinstance(form, Unsupported):
+            return form
+        if isinstance(form, Infix):
+            return infix_template(form)
+        if isinstance(form, (str, Form)):
+            text, imports = (form, ()) if isinstance(form, str) else (form.text, form.imports)
+            return form_template(text, op.arity, imports)
+        if op.fn:
+            spelled = self.functions.get(op.fn, op.fn)
+            if spelled is None:
+                return Unsupported(f"{self.name} has no {op.fn} function")
+            args = ", ".join(f"{{{i}}}" for i in range(op.arity))
+            return form_template(f"{self.call.format(spelled)}({args})", op.arity)
+        if op.infix and op.arity == 2:
+            return infix_template(Infix(op.infix, op.prec, op.right_assoc))
+        if op.infix:                        # unary minus; "- -x" would be C's "--"
+            return Template((op.infix, (0, PREC_NEG + 1)), PREC_NEG)
+        return Unsupported(f"no {self.name} form for {op.name}")
+
+    def check(self) -> None:
+        """Build every op's template now (tests call it): a malformed form fails here."""
+        for op in OPS.values():
+            self._templates.pop(op.name, None)
+            self._build(op)
+
+
+@dataclass(frozen=True)
+class Returned:
+    """One result as a function returns it: identifiers for C's out-parameters and the
+    texts of its entries (a name, or an expression used only there), with their labels."""
+    name: str
+    shape: tuple[int, ...]
+    texts: list[str]
+    labels: tuple[str, ...]
+
+
+def printable(text: str) -> str:
+    """Control characters (which could end a comment line) spelled as escapes."""
+    return "".join(ch if ch.isprintable() or ch == "\t" else f"\\u{ord(ch):04x}" for ch in text)

@@ -1,0 +1,246 @@
+"""Printing programs: a `Program` and a `Backend` → the lines of one function.
+
+Input: a program (its graph, parameters and results) and a backend.  This module decides
+which nodes get a statement — named nodes, nodes used more than once, nodes a form needs as a
+plain name, and whatever keeps an inlined expression under `MAX_INLINE_HEIGHT` levels — names
+them, and prints each op with its template, so parentheses are minimal.  Output: the lines of
+the function, in statement order: the forward sweep, then the derivative statements, each
+block of them under a ``grad of: <the forward statement>`` comment in the target's syntax.
+
+Names say what things are.  Source variables and labels keep their spelling (renamed only
+where the target forbids it, see naming.py); an unlabelled returned value is ``value``; the
+adjoint of a named node ``n`` is ``d_n``; other shared forward values are ``t0, t1, ...``
+and other shared derivative values ``g0, g1, ...`` — a partial's name (``d_x``) is given only
+to a node that is that partial and nothing else.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Sequence
+
+from ..ir import Node
+from ..ops import OPS, PREC_NEG
+from ..program import Program
+from .backend import PREC_LEAF, Backend, Returned, Template, printable
+from .naming import Namer
+
+MAX_INLINE_HEIGHT = 8        # nesting of inlined single-use values (CPython allows 200 parens)
+MAX_CHAIN = 64               # terms of one flat inlined chain such as a + b + c (AST depth)
+MAX_COMMENT = 96             # characters of one "grad of:" description
+COMMENT_DEPTH = 3            # levels of an expression shown in a "grad of:" description
+
+
+class FunctionPrinter:
+    """Names and prints one function of `prog` for `backend` (see the module docstring)."""
+
+    def __init__(self, prog: Program, backend: Backend, reserved: Sequence[str] = ()):
+        self.prog, self.backend, self.graph = prog, backend, prog.graph
+        self.namer = Namer(backend.reserved | set(reserved), backend.valid)
+        self.names: dict[int, str] = {}
+        self.forward = prog.forward_nodes()
+        self._special = {}
+        self.params = self._name_sources()
+        self.renamed = dict(self.namer.renamed)
+
+    # ---- names ----------------------------------------------------------------------------
+
+    def _name_sources(self) -> list[str]:
+        """Claim the names that come from the source, in a fixed order: parameters, then
+        labels, then unlabelled primal results (``value``).  Returns the parameters'."""
+        g, prog = self.graph, self.prog
+        wanted = [(("var", v), prog.param_names.get(v, v)) for v in prog.params]
+        reachable = g.order(prog.roots)
+        labelled = [n for n in reachable if n in g.labels]
+        wanted += [(("node", n.index), g.labels[n]) for n in labelled]
+        primal = [(r, n, label) for r in prog.results for n, label in zip(r.nodes, r.labels)
+                  if n in prog.primal]
+        for _, n, label in primal:
+            if n.args and n not in g.labels:
+                # One unlabelled output is the "value"; several keep their output names.
+                wanted.append((("node", n.index), "value" if len(prog.primal) == 1 else label))
+        idents = self.namer.claim_all(wanted)
+        for v in prog.params:
+            self.names[g.var(v).index] = idents[("var", v)]
+        for n in labelled:
+            self.names[n.index] = idents[("node", n.index)]
+        for _, n, _ in primal:
+            if ("node", n.index) in idents:
+                self.names[n.index] = idents[("node", n.index)]
+        return [idents[("var", v)] for v in prog.params]
+
+    def _name_statements(self, stmt: set[int], uses: list[int]) -> None:
+        """Names for the statement nodes that have none yet (see the module docstring)."""
+        g, prog = self.graph, self.prog
+        only_result: dict[int, str] = {}
+        for r in prog.results:
+            for n, label in zip(r.nodes, r.labels):
+                if uses[n.index] == 1 and n.index not in self.forward:
+                    only_result[n.index] = label
+        adjoint_of: dict[int, int] = {}      # the first forward node (nearest the output) wins
+        for k, a in prog.adjoints.items():
+            if a.args and a.index not in self.forward:
+                adjoint_of.setdefault(a.index, k)
+        for i in sorted(stmt):
+            if i in self.names:
+                continue
+            if i in only_result:
+                self.names[i] = self.namer.claim(only_result[i])
+            elif i in adjoint_of and adjoint_of[i] in self.names \
+                    and g.nodes[adjoint_of[i]].op != "var":
+                self.names[i] = self.namer.claim(f"d_{self.names[adjoint_of[i]]}")
+            else:
+                self.names[i] = self.namer.temporary("t" if i in self.forward else "g")
+
+    # ---- statements ---------------------------------------------------------------------------
+
+    def template(self, node: Node) -> Template:
+        """The op's template, or its special form when that constant argument is present."""
+        op = OPS[node.op]
+        if op.special:
+            forms = self._special.get(node.op)
+            if forms is None:
+                forms = self._special[node.op] = self.backend.special(op)
+            for k, value, t in forms:
+                if node.args[k].op == "const" and node.args[k].payload == value:
+                    return t
+        return self.backend.template(op)
+
+    def plan(self, roots: list[Node]) -> tuple[list[Node], set[int], list[int]]:
+        """(the nodes that get a statement, in order; their indices; use counts).
+
+        A returned node that nothing else uses is printed inside the return (no local to
+        store and load again), as by hand; a value used twice gets a statement.
+        """
+        g, names = self.graph, self.names
+        order = g.order(roots)
+        uses = [0] * len(g.nodes)
+        for n in order:
+            for a in n.args:
+                uses[a.index] += 1
+        for r in roots:
+            uses[r.index] += 1
+        stmt = {n.index for n in order if n.args and (n.index in names or uses[n.index] > 1)}
+        height = [0] * len(g.nodes)
+        chain = [0] * len(g.nodes)
+        for n in order:
+            if not n.args:
+                continue
+            t = self.template(n)
+            h, c = 1, 1
+            for k, need in t.needs:
+                a = n.args[k]
+                if not a.args:
+                    continue
+                # The left operand of a left-associative operator at its own level (a + b + c)
+                # prints without parentheses: a long flat sum stays one line, up to MAX_CHAIN.
+                flat = k == 0 and t.pieces[0] == (0, t.prec) and self.template(a).prec == t.prec
+                too_deep = chain[a.index] >= MAX_CHAIN if flat \
+                    else height[a.index] >= MAX_INLINE_HEIGHT
+                if a.index not in stmt and (need == PREC_LEAF or too_deep):
+                    stmt.add(a.index)
+                if a.index not in stmt:
+                    if flat:
+                        h, c = max(h, height[a.index]), chain[a.index] + 1
+                    else:
+                        h = max(h, height[a.index] + 1)
+            height[n.index], chain[n.index] = h, c
+        self._name_statements(stmt, uses)
+        return [n for n in order if n.index in stmt], stmt, uses
+
+    def expr(self, node: Node, stmt: set[int], root: bool = False) -> tuple[str, int]:
+        """Text and precedence of `node` (its name unless it is the statement being printed).
+        Recursion is bounded by `plan`: inlined expressions are at most MAX_INLINE_HEIGHT deep
+        (flat chains are printed by the loop below, not by recursion)."""
+        if node.op == "const":
+            return self.literal(node.payload)
+        if node.index in stmt and not root or node.op == "var":
+            return self.names[node.index], PREC_LEAF
+        t = self.template(node)
+        out = []
+        for p in t.pieces:
+            if isinstance(p, str):
+                out.append(p)
+                continue
+            text, prec = self.expr(node.args[p[0]], stmt)
+            out.append(f"({text})" if prec < p[1] else text)
+        return "".join(out), t.prec
+
+    def literal(self, value) -> tuple[str, int]:
+        x = float(value)
+        text = repr(abs(x)) if math.isfinite(x) else self.backend.inf
+        return ("-" + text, PREC_NEG) if math.copysign(1, x) < 0 else (text, PREC_LEAF)
+
+    def ref(self, node: Node, stmt: set[int]) -> str:
+        text, prec = self.expr(node, stmt)
+        return text if prec >= PREC_NEG else f"({text})"
+
+    # ---- the function -------------------------------------------------------------------------
+
+    def parts(self) -> tuple[list[str], list[Returned]]:
+        """(the statements, with ``grad of:`` comments; the results as returned)."""
+        prog, backend = self.prog, self.backend
+        nodes, stmt, _ = self.plan(prog.roots)
+        body, current = [], None
+        starts = [s for _, s in prog.blocks]
+        for n in nodes:
+            if starts and n.index >= starts[0] and n.index not in self.forward:
+                b = bisect.bisect_right(starts, n.index) - 1
+                if b != current:
+                    current = b
+                    body.append(backend.body_comment(self.describe(prog.blocks[b][0], stmt)))
+            body.append(backend.statement(self.names[n.index], self.expr(n, stmt, root=True)[0]))
+        results = []
+        for r in prog.results:
+            texts = [self.expr(n, stmt)[0] if r.shape else self.ref(n, stmt) for n in r.nodes]
+            results.append(Returned(r.name, r.shape, texts, tuple(map(printable, r.labels))))
+        return body, results
+
+    def lines(self, fname: str) -> list[str]:
+        """The whole function: signature, prologue, statements, returns."""
+        body, results = self.parts()
+        used = {self.names[n.index] for n in self.graph.order(self.prog.roots)
+                if n.op == "var"}
+        backend = self.backend
+        return (backend.signature(fname, self.params, results)
+                + backend.prologue(self.params, used) + body + backend.returns(results)
+                + backend.end())
+
+    def shapes(self) -> list[Returned]:
+        """The results with their labels for texts (for documentation)."""
+        return [Returned(r.name, r.shape, list(map(printable, r.labels)),
+                         tuple(map(printable, r.labels))) for r in self.prog.results]
+
+    def imports(self) -> list[str]:
+        """Lines the op forms of this function need beyond the backend's own imports."""
+        ops = sorted({n.op for n in self.graph.order(self.prog.roots) if n.op in OPS})
+        return [line for op in ops for line in self.backend.template(OPS[op]).imports]
+
+    def describe(self, node: Node, stmt: set[int]) -> str:
+        """``grad of: o = math.tanh(n)``: the forward statement a block differentiates, in the
+        target's syntax, arguments shown by name or to `COMMENT_DEPTH` levels ("…" below)."""
+        text = self._shallow(node, COMMENT_DEPTH, top=True)
+        if node.index in self.names:
+            text = f"{self.names[node.index]} = {text}"
+        text = " ".join(text.split())
+        return "grad of: " + (text if len(text) <= MAX_COMMENT else text[:MAX_COMMENT - 1] + "…")
+
+    def _shallow(self, node: Node, depth: int, top: bool = False) -> str:
+        if node.op == "const":
+            return self.literal(node.payload)[0]
+        if not top and (node.index in self.names or node.op == "var"):
+            return self.names[node.index]
+        if depth == 0:
+            return "…"
+        t = self.template(node)
+        out = []
+        for p in t.pieces:
+            if isinstance(p, str):
+                out.append(p)
+                continue
+            arg = node.args[p[0]]
+            text = self._shallow(arg, depth - 1)
+            inner = self.template(arg).prec if arg.args and arg.index not in self.names \
+                and text != "…" else PREC_LEAF
+            out.append(f"({text})" if inner < p[1] else text)
+        return "".join(out)
