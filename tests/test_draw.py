@@ -177,7 +177,7 @@ def test_library_without_graphviz_draws_svg_itself_with_a_note(tmp_path, monkeyp
 
 def test_own_svg_nodes_do_not_overlap():
     f = eg.compile(NEURON)
-    for drawing in (draw_dot(seed_neuron_values()), draw_dot(grad_graph(f.ir), at=SEED),
+    for drawing in (draw_dot(seed_neuron_values()), draw_dot(grad_program(f.ir), at=SEED),
                     draw_dot(f)):
         tree = ET.fromstring(pipe(drawing, "svg", renderer="exprgrad"))
         boxes = []
