@@ -148,21 +148,24 @@ class FunctionPrinter:
         self._name_statements(stmt, uses)
         return [n for n in order if n.index in stmt], stmt, uses
 
-    def expr(self, node: Node, stmt: set[int], root: bool = False) -> tuple[str, int]:
-        """Text and precedence of `node` (its name unless it is the statement being printed).
-        Recursion is bounded by `plan`: inlined expressions are at most MAX_INLINE_HEIGHT deep
-        (flat chains are printed by the loop below, not by recursion)."""
+    def expr(self, node: Node, stmt: set[int], root: bool = False,
+             depth: int = -1) -> tuple[str, int]:
+        """Text and precedence of `node` (its name unless it is the statement being printed);
+        ``depth`` levels at most, "…" below (for comments).  Recursion is bounded by `plan`:
+        inlined expressions are at most MAX_INLINE_HEIGHT deep."""
         if node.op == "const":
             return self.literal(node.payload)
         if node.index in stmt and not root or node.op == "var":
             return self.names[node.index], PREC_LEAF
+        if depth == 0:
+            return "…", PREC_LEAF
         t = self.template(node)
         out = []
         for p in t.pieces:
             if isinstance(p, str):
                 out.append(p)
                 continue
-            text, prec = self.expr(node.args[p[0]], stmt)
+            text, prec = self.expr(node.args[p[0]], stmt, depth=depth - 1)
             out.append(f"({text})" if prec < p[1] else text)
         return "".join(out), t.prec
 
@@ -219,28 +222,8 @@ class FunctionPrinter:
     def describe(self, node: Node, stmt: set[int]) -> str:
         """``grad of: o = math.tanh(n)``: the forward statement a block differentiates, in the
         target's syntax, arguments shown by name or to `COMMENT_DEPTH` levels ("…" below)."""
-        text = self._shallow(node, COMMENT_DEPTH, top=True)
+        text = self.expr(node, stmt, root=True, depth=COMMENT_DEPTH)[0]
         if node.index in self.names:
             text = f"{self.names[node.index]} = {text}"
         text = " ".join(text.split())
         return "grad of: " + (text if len(text) <= MAX_COMMENT else text[:MAX_COMMENT - 1] + "…")
-
-    def _shallow(self, node: Node, depth: int, top: bool = False) -> str:
-        if node.op == "const":
-            return self.literal(node.payload)[0]
-        if not top and (node.index in self.names or node.op == "var"):
-            return self.names[node.index]
-        if depth == 0:
-            return "…"
-        t = self.template(node)
-        out = []
-        for p in t.pieces:
-            if isinstance(p, str):
-                out.append(p)
-                continue
-            arg = node.args[p[0]]
-            text = self._shallow(arg, depth - 1)
-            inner = self.template(arg).prec if arg.args and arg.index not in self.names \
-                and text != "…" else PREC_LEAF
-            out.append(f"({text})" if inner < p[1] else text)
-        return "".join(out)
