@@ -66,20 +66,20 @@ def choose_output(graph: Graph, output: int | str | None) -> int:
 
 
 def reverse_sweep(out: Graph, y: Node, active: bytearray, seed: Node | None = None
-                  ) -> tuple[dict[int, Node], list[tuple[Node, int]]]:
+                  ) -> tuple[dict[int, Node], list[tuple[Node, int, str]]]:
     """Adjoints of every active node below `y` in `out`, seeded with ``dy = seed`` (1).
 
     Returns ``(adjoints, blocks)``: forward node index → adjoint node, and ``(forward node,
-    index of the first node its rules created)`` in sweep order.
+    index of the first node its rules created, "grad of")`` in sweep order (comments).
     """
     m = out.math
     adjoint: dict[int, Node] = {y.index: out.const(1) if seed is None else seed}
-    blocks: list[tuple[Node, int]] = []
+    blocks: list[tuple[Node, int, str]] = []
     for node in reversed(out.order([y])):
         g = adjoint.get(node.index)
         if g is None or not node.args:
             continue
-        blocks.append((node, len(out.nodes)))
+        blocks.append((node, len(out.nodes), "grad of"))
         for arg, rule in zip(node.args, OPS[node.op].rules):
             if not active[arg.index]:
                 continue

@@ -30,6 +30,9 @@ from typing import Iterable
 from .errors import Span
 from .ops import FLOAT_ERRORS, OPS
 
+#: ops whose two arguments commute exactly in floating point (IEEE + and *)
+COMMUTATIVE = frozenset({"add", "mul"})
+
 LEAVES = ("var", "const")
 _ARITY = {name: o.arity for name, o in OPS.items()}
 
@@ -96,8 +99,9 @@ class Graph:
     """A hash-consed graph of `Node`s with named outputs, labels and source spans.
 
     ``peephole=True`` also applies the algebraic identities that are exact for finite values
-    (``x*1``, ``x+0``, ``0*x``, ``--x``); the gradient pass builds with it, lowering does not, so
-    a user's ``x*1`` stays visible in pictures.
+    (``x*1``, ``x+0``, ``0*x``, ``--x``) and takes ``b*a`` for ``a*b`` (``+`` likewise); the
+    derivative passes build with it, lowering does not, so a user's ``x*1`` stays visible in
+    pictures and the forward sweep computes what the source says, in its order.
     """
 
     def __init__(self, source: str = "", peephole: bool = False):
@@ -143,7 +147,10 @@ class Graph:
                 folded = self._fold(op, args)
                 if folded is not None:
                     return folded
-            key = (op, a.index, b.index)
+            if self.peephole and op in COMMUTATIVE and b.index < a.index:
+                key = (op, b.index, a.index)   # derivative code: b*a is a*b (exact in IEEE)
+            else:
+                key = (op, a.index, b.index)
         elif len(args) == 1:
             if args[0].op == "const":
                 folded = self._fold(op, args)
@@ -268,6 +275,8 @@ def check(graph: Graph, roots: Iterable[Node] = ()) -> None:
                 if not mine(a) or a.index >= i:
                     fail(f"{n!r} uses {a!r}, which is not an earlier node of this graph")
             key = (n.op, *[a.index for a in n.args])
+            if graph.peephole and n.op in COMMUTATIVE and graph._table.get(key) is not n:
+                key = (n.op, *sorted(a.index for a in n.args))
         if graph._table.get(key) is not n:
             fail(f"the hash-cons table does not map {key!r} to {n!r}")
     if len(graph._table) != len(nodes):
@@ -329,6 +338,18 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
             return graph.apply("neg", b)
         if _is(b, -1):
             return graph.apply("neg", a)
+        # (-a)*b is -(a*b) exactly: the sign moves out, where a sum can absorb it (x - y).
+        if a.op == "neg":
+            return graph.apply("neg", graph.apply("mul", a.args[0], b))
+        if b.op == "neg":
+            return graph.apply("neg", graph.apply("mul", a, b.args[0]))
+        if a is b:
+            # a*a is a^2 exactly (pow's forward and printers compute a^2 as a*a): reuse the
+            # forward's square, as tanh(x)^2's gradient 1 - t*t does.
+            two = graph._table.get(("const", Fraction(2)))
+            square = two is not None and graph._table.get(("pow", a.index, two.index))
+            if square:
+                return square
     elif op == "add":
         a, b = args
         if _is(a, 0):
@@ -337,6 +358,8 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
             return a
         if b.op == "neg":
             return graph.apply("sub", a, b.args[0])
+        if a.op == "neg":
+            return graph.apply("sub", b, a.args[0])
     elif op == "sub":
         a, b = args
         if _is(b, 0):
@@ -345,6 +368,8 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
             return graph.apply("neg", b)
         if b.op == "neg":
             return graph.apply("add", a, b.args[0])
+        if a.op == "neg":
+            return graph.apply("neg", graph.apply("add", a.args[0], b))   # -a - b = -(a + b)
     elif op == "div":
         if _is(args[1], 1):
             return args[0]

@@ -11,7 +11,9 @@ in data what used to travel by convention (output names starting with ``d_``):
 - ``primal``: the forward outputs inside the graph (everything they need is the forward sweep;
   the rest is derivative code, drawn in red);
 - ``adjoints`` and ``blocks``: which node is the adjoint of which forward node, and where each
-  forward node's derivative statements start (emitted as ``# grad of: ...`` comments).
+  node's derivative statements start, ``(node, first index, "grad of")``, sorted by index
+  (emitted as ``# grad of: ...`` comments; a block of a forward sweep has no node, only its
+  label: ``# forward mode: second derivatives by x``).
 
 >>> import exprgrad as eg
 >>> from exprgrad.autodiff import grad_program
@@ -110,7 +112,11 @@ def check(prog: Program) -> None:
     g = prog.graph
     adjoints = list(prog.adjoints.values()) + [g.nodes[k] for k in prog.adjoints
                                                if 0 <= k < len(g.nodes)]
-    check_graph(g, [*prog.roots, *prog.primal, *adjoints, *(n for n, _ in prog.blocks)])
+    check_graph(g, [*prog.roots, *prog.primal, *adjoints,
+                    *(b[0] for b in prog.blocks if b[0] is not None)])
+    starts = [b[1] for b in prog.blocks]
+    if starts != sorted(starts):
+        raise IRError("invalid program: comment blocks are not in statement order")
     if len(adjoints) != 2 * len(prog.adjoints):
         raise IRError("invalid program: an adjoint belongs to a node outside the graph")
     missing = [p for p in prog.params if p not in g.vars]

@@ -185,13 +185,14 @@ class FunctionPrinter:
         prog, backend = self.prog, self.backend
         nodes, stmt, _ = self.plan(prog.roots)
         body, current = [], None
-        starts = [s for _, s in prog.blocks]
+        starts = [s for _, s, _ in prog.blocks]
         for n in nodes:
             if starts and n.index >= starts[0] and n.index not in self.forward:
                 b = bisect.bisect_right(starts, n.index) - 1
                 if b != current:
                     current = b
-                    body.append(backend.body_comment(self.describe(prog.blocks[b][0], stmt)))
+                    node, _, label = prog.blocks[b]
+                    body.append(backend.body_comment(self.describe(node, stmt, label)))
             body.append(backend.statement(self.names[n.index], self.expr(n, stmt, root=True)[0]))
         results = []
         for r in prog.results:
@@ -219,11 +220,13 @@ class FunctionPrinter:
         ops = sorted({n.op for n in self.graph.order(self.prog.roots) if n.op in OPS})
         return [line for op in ops for line in self.backend.template(OPS[op]).imports]
 
-    def describe(self, node: Node, stmt: set[int]) -> str:
-        """``grad of: o = math.tanh(n)``: the forward statement a block differentiates, in the
+    def describe(self, node: Node, stmt: set[int], label: str = "grad of") -> str:
+        """``grad of: o = math.tanh(n)``: the statement a block differentiates, in the
         target's syntax, arguments shown by name or to `COMMENT_DEPTH` levels ("…" below)."""
+        if node is None:
+            return label
         text = self.expr(node, stmt, root=True, depth=COMMENT_DEPTH)[0]
         if node.index in self.names:
             text = f"{self.names[node.index]} = {text}"
         text = " ".join(text.split())
-        return "grad of: " + (text if len(text) <= MAX_COMMENT else text[:MAX_COMMENT - 1] + "…")
+        return f"{label}: " + (text if len(text) <= MAX_COMMENT else text[:MAX_COMMENT - 1] + "…")
