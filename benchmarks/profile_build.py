@@ -10,7 +10,7 @@ Output: one table per workload, one row per size, with the time of each stage:
     lex         the tokenizer the parser uses, alone
     parse       the rest of text → AST (LALR loop and node builders)
     lower       AST → Graph
-    grad        Graph → gradient Graph (autodiff.grad_graph)
+    grad        Graph → gradient Program (autodiff.grad_program)
     print       gradient Graph → Python source (codegen.emit, without its gradient pass)
     compile     CPython's compile() of that source
     exec        running the module (defining the functions)
@@ -78,15 +78,15 @@ def stage_lower(tree, text):
 
 
 def stage_grad(graph):
-    from exprgrad.autodiff import grad_graph
-    return grad_graph(graph)
+    from exprgrad.autodiff import grad_program
+    return grad_program(graph)
 
 
 def stage_print(graph, gradient):
     """codegen.emit with the gradient pass already done (its `build` hands back `gradient`)."""
     from exprgrad import codegen
     build = codegen.build
-    codegen.build = lambda g, strategy="reverse": gradient
+    codegen.build = lambda g, strategy="reverse", wrt=None: gradient
     try:
         return codegen.emit(graph, "python", name="f")
     finally:
@@ -117,7 +117,7 @@ def library_path(text, point):
 
 def op_count(gradient) -> int:
     from exprgrad.autodiff import op_count as count
-    return count(gradient)
+    return count(gradient.graph, gradient.roots)
 
 
 # ---- measuring one workload at one size (in a subprocess) ------------------------------------
