@@ -9,24 +9,54 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import __version__
 from .api import Function, compile
-from .errors import CodegenError, ExprError, VariableError
+from .errors import CodegenError, ExprError, ExprSyntaxError, VariableError
+from .ops import CONSTANTS, FUNCTIONS
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
 
 
+def _epilog() -> str:
+    functions = " ".join(sorted(FUNCTIONS))
+    return f"""\
+functions: {functions}; log(x, base); constant: {", ".join(CONSTANTS)}
+  operators + - * / ^ (or **), statements `name = expr` separated by ; or new lines
+
+what the flags do together:
+  EXPR                       the normalised program, its variables, closed-form derivatives
+  EXPR --at N=V ...          value and the checked gradient table (DAG, sympy, finite diff.)
+  EXPR --emit T [-o FILE]    standalone code (T: python, numpy, c); with --at it also evaluates
+                             and checks (the table on stdout, or on stderr when the code is)
+  --wrt NAME ...             only these partials: table rows, closed forms, emitted code,
+                             --dot-grad; without --at all variables are listed, these marked
+  --json                     one JSON object in any mode (with --emit the code is in "code")
+  --dot FILE, --dot-grad F   pictures, with any mode
+  The expression comes first, or after --at/--wrt's values when it is not NAME=VALUE
+  (or a name), or after `--`; -f FILE reads it from a file, '-' from standard input.
+
+exit status: 0 done; 1 the check found a disagreement; 2 bad input or usage (a message with
+  a caret, no traceback)
+
+examples:
+  exprgrad "tanh(x1*w1 + x2*w2 + b)" --at x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432
+  exprgrad -f loss.eg --wrt w b --emit c -o loss.c
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="exprgrad", allow_abbrev=False,
+        prog="exprgrad", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Parse math text, evaluate it and its partial derivatives by reverse-mode "
                     "autodiff, cross-check them, and emit standalone gradient code.",
-        epilog='example: exprgrad "tanh(x1*w1 + x2*w2 + b)" --at x1=2 x2=0 w1=-3 w2=1 '
-               "b=6.8813735870195432")
-    p.add_argument("expr", metavar="EXPR",
+        epilog=_epilog())
+    p.add_argument("expr", metavar="EXPR", nargs="?", default=None,
                    help="the expression or program ('-' reads it from standard input)")
+    p.add_argument("-f", "--file", metavar="FILE", default=None,
+                   help="read the program from FILE instead of EXPR")
     p.add_argument("--at", nargs="+", metavar="NAME=VALUE", default=None,
                    help="the point at which to evaluate the value and the gradient")
     p.add_argument("--wrt", nargs="+", metavar="NAME", default=None,
@@ -75,7 +105,8 @@ def parse_point(items: list[str]) -> dict[str, float]:
         name, eq, text = item.partition("=")
         name = name.strip()
         if not eq or not name:
-            raise VariableError(f"--at expects NAME=VALUE, got {item!r}")
+            raise VariableError(f"--at expects NAME=VALUE, got {item!r} (the expression goes "
+                                "first: exprgrad EXPR --at NAME=VALUE ...)")
         if name in point:
             raise VariableError(f"--at gives {name} twice")
         try:
@@ -95,57 +126,69 @@ def select(f: Function, wrt: list[str] | None) -> list[str]:
     return list(dict.fromkeys(wrt))
 
 
-def run_at(f: Function, args) -> int:
+def run_at(f: Function, args, data: dict | None = None, stream=None) -> int:
     """Value, and per variable the DAG's partial next to sympy's, the exp-expanded closed
-    form's and finite differences' (check.py); exit 1 when any row disagrees."""
+    form's and finite differences' (check.py); exit 1 when any row disagrees.  With `data`
+    (--json) the figures go into it instead of being printed; the table goes to `stream`."""
     from . import formulas
     from .check import check
     point = parse_point(args.at)
     names = select(f, args.wrt)
-    out = f.output_name
     report = check(f, point, wrt=names, symbolic_side=not args.no_check)
     status = EXIT_OK if report.ok else EXIT_DISAGREE
-    if args.json:
-        data = {"expression": f.source, "output": out, "value": report.value,
-                "variables": list(f.variables), "point": point,
-                "grad": {r.name: r.dag for r in report.rows}, "check": report.to_dict()}
+    if data is not None:
+        data.update({"expression": f.source, "output": f.output_name, "value": report.value,
+                     "variables": list(f.variables), "point": point,
+                     "grad": {r.name: r.dag for r in report.rows}, "check": report.to_dict()})
         if not args.no_check:
             data.update(formulas.json_fields(f, names, cached_only=True))
-        print(json.dumps(data, ensure_ascii=False))
         return status
-    print(report.render(symbolic=not args.no_check))
+    print(report.render(symbolic=not args.no_check), file=stream or sys.stdout)
     return status
 
 
-def run_structure(f: Function, args) -> int:
+def run_structure(f: Function, args, data: dict | None = None) -> int:
+    """The normalised program, its variables (with --wrt: which are differentiated) and, from
+    sympy, its closed forms; into `data` instead with --json."""
     from . import formulas
-    """The normalised program, its variables and, from sympy, its closed forms."""
     names = select(f, args.wrt)
-    if args.json:
-        data = {"expression": f.source, "output": f.output_name, "normalized": str(f),
-                "variables": list(f.variables)}
+    if data is not None:
+        data.update({"expression": f.source, "output": f.output_name, "normalized": str(f),
+                     "variables": list(f.variables), "wrt": names})
         data.update(formulas.json_fields(f, names))
-        print(json.dumps(data, ensure_ascii=False))
         return EXIT_OK
     print(str(f))
-    print(f"variables: {', '.join(names) or '(none)'}")
+    print(f"variables: {', '.join(f.variables) or '(none)'}")
+    if args.wrt:
+        print(f"differentiated with respect to: {', '.join(names)}")
     print()
     print(formulas.equations(f, names, latex_form=args.latex))
     return EXIT_OK
 
 
-def run_emit(f: Function, args) -> int:
-    """--emit: the code (C: and its header, FILE.h beside -o FILE, or alone with --header)."""
+def run_emit(f: Function, args, data: dict | None = None) -> int:
+    """--emit: the code (C: and its header, FILE.h beside -o FILE, or alone with --header); with
+    --json they go into `data` instead of standard output (files are written all the same)."""
     options = dict(name=args.name, strategy=args.strategy,
                    wrt=select(f, args.wrt) if args.wrt else None)
+    if data is not None:
+        data.setdefault("expression", f.source)
+        data.setdefault("variables", list(f.variables))
+        data.update({"target": args.emit, "name": args.name, "strategy": args.strategy,
+                     "wrt": options["wrt"] or list(f.variables), "output_file": args.output})
     if args.header:
-        if args.emit != "c":
-            raise CodegenError("--header goes with --emit c")
-        sys.stdout.write(f.to_source("c", header=True, **options))
+        header = f.to_source("c", header=True, **options)
+        if data is None:
+            sys.stdout.write(header)
+        else:
+            data["header"] = header
         return EXIT_OK
     code = f.to_source(args.emit, **options)
+    if data is not None:
+        data["code"] = code
     if args.output is None:
-        sys.stdout.write(code)
+        if data is None:
+            sys.stdout.write(code)
         return EXIT_OK
     files = [(args.output, code)]
     if args.emit == "c":
@@ -203,25 +246,92 @@ def draw_pictures(f: Function, args) -> None:
             print(f"exprgrad: note: {path}: {note.message}", file=sys.stderr)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(_protect_expression(argv, parser._option_string_actions))
+def _point_item(item: str) -> bool:
+    name, eq, text = item.partition("=")
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return bool(eq) and name.strip().isidentifier()
+
+
+def _recover_expression(args, parser) -> None:
+    """``exprgrad --at x=1 "x^2"``: --at (or --wrt) took every word after it, the expression
+    too.  The last word of either list is the expression when it cannot be one of its values
+    (NAME=NUMBER for --at, a name for --wrt); otherwise the expression is missing."""
+    swallowed = [items for items, fits in ((args.at, _point_item), (args.wrt, str.isidentifier))
+                 if items and len(items) > 1 and not fits(items[-1])]
+    if len(swallowed) == 1:
+        args.expr = swallowed[0].pop()
+        return
+    parser.error("the expression is missing: write it first (exprgrad EXPR --at x=1), after "
+                 "`--` (exprgrad --at x=1 -- EXPR), or read it with -f FILE or '-' (stdin)")
+
+
+def check_combinations(args, parser) -> None:
+    """Flags either work together or are refused here (exit 2), before any work."""
+    if args.expr is not None and args.file is not None:
+        parser.error("give the program as EXPR or with -f FILE, not both")
     if args.emit is None and (args.output is not None or args.name != "f"
                               or args.strategy != "reverse" or args.header):
         parser.error("-o/--output, --name, --strategy and --header go with --emit")
-    text = sys.stdin.read() if args.expr == "-" else args.expr
+    if args.header and args.emit not in (None, "c"):
+        parser.error("--header goes with --emit c")
+    if args.no_check and args.at is None:
+        parser.error("--no-check goes with --at (it skips the sympy columns of the check)")
+    if args.latex and (args.at is not None or args.emit is not None or args.json):
+        parser.error("--latex prints the closed forms of the mode without --at, --emit and "
+                     "--json (JSON holds them in LaTeX already)")
+
+
+def read_program(args) -> str:
+    if args.file is not None:
+        try:
+            with open(args.file, encoding="utf-8") as fh:
+                return fh.read()
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            raise ExprError(f"cannot read {args.file}: {reason}") from None
+    return sys.stdin.read() if args.expr == "-" else args.expr
+
+
+def _file_hint(err: ExprError, args) -> str:
+    """A path given as EXPR (`exprgrad loss.eg`) does not parse: say how to read the file."""
+    if (isinstance(err, ExprSyntaxError) and args.file is None and args.expr not in (None, "-")
+            and len(args.expr) < 4096 and os.path.isfile(args.expr)):
+        return f"\nhint: {args.expr!r} is a file: read the program from it with -f {args.expr}"
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _protect_expression(argv, parser._option_string_actions)
+    args = parser.parse_args(argv)
+    if args.expr is None and args.file is None:
+        _recover_expression(args, parser)
+    check_combinations(args, parser)
     try:
+        text = read_program(args)
         f = compile(text, expand=args.expand)
         check_pictures(args)
+        data = {} if args.json else None
         if args.emit is not None:
-            status = run_emit(f, args)
+            status = EXIT_OK
+            if args.at is not None:
+                # The code goes to stdout unless -o: then the table is on stderr, apart.
+                stream = sys.stderr if args.output is None else sys.stdout
+                status = run_at(f, args, data, stream)
+            run_emit(f, args, data)
         else:
-            status = run_at(f, args) if args.at is not None else run_structure(f, args)
+            status = run_at(f, args, data) if args.at is not None else \
+                run_structure(f, args, data)
+        if data is not None:
+            print(json.dumps(data, ensure_ascii=False))
         draw_pictures(f, args)
         return status
     except ExprError as err:
-        print(f"exprgrad: error: {err}", file=sys.stderr)
+        print(f"exprgrad: error: {err}{_file_hint(err, args)}", file=sys.stderr)
         return EXIT_USAGE
 
 
