@@ -38,18 +38,34 @@ class Function:
         self._kernel: dict | None = None     # the generated module's namespace, once loaded
 
     def __repr__(self) -> str:
-        return f"<exprgrad.Function {self.output_name}({', '.join(self.variables)})>"
+        names = ", ".join(self.variables[:8])
+        if len(self.variables) > 8:
+            names += f", ... ({len(self.variables):,} variables)"
+        return f"<exprgrad.Function {self.output_name}({names})>"
 
     def __str__(self) -> str:
         return pretty(self.ir)
 
-    # Notebooks: the structure picture (draw.py) and, where sympy has them, the closed forms.
+    # Notebooks: the structure picture (draw.py) and, where sympy has them, the closed forms,
+    # in one HTML output: given LaTeX and SVG apart, Jupyter shows only the LaTeX (its MIME
+    # order prefers text/latex to image/svg+xml), while HTML comes first and its $$...$$ is
+    # typeset.  text/latex stays in the bundle for front ends without HTML.
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from .draw import mimebundle
-        return mimebundle(self, include, exclude)
+        import html
 
-    def _repr_svg_(self):
-        return self._repr_mimebundle_(include=("image/svg+xml",)).get("image/svg+xml")
+        from .draw import inline_svg, mimebundle
+        bundle = mimebundle(self)
+        latex = self._repr_latex_()
+        parts = []
+        if "image/svg+xml" in bundle:
+            parts.append(f"<div>{inline_svg(bundle.pop('image/svg+xml'))}</div>")
+        if latex:
+            parts.append(f"<div>{html.escape(latex, quote=False)}</div>")
+            bundle["text/latex"] = latex
+        if parts:
+            bundle["text/html"] = "\n".join(parts)
+        return {k: v for k, v in bundle.items() if (include is None or k in include)
+                and not (exclude and k in exclude)}
 
     def _repr_latex_(self):
         from .formulas import latex_block

@@ -57,6 +57,7 @@ from .svg import Edge, Scene, Shape, size, stacked, to_svg
 
 DOT_LAYOUT_LIMIT = 2_500    # layout size `dot` lays out itself (~1 s); above: pinned layout
 LIMIT = 10_000              # values drawn at most by default; the rest are collapsed
+NOTEBOOK_LIMIT = 400        # values a notebook display draws (well under 1 MB of SVG)
 TIMEOUT = 60.0              # seconds Graphviz may take before rendering gives up
 FORMATS = {".dot": None, ".gv": None, ".svg": "svg", ".png": "png", ".pdf": "pdf"}
 INSTALL_HINT = ("install Graphviz, which provides the `dot` program: `apt-get install graphviz` "
@@ -358,7 +359,8 @@ def _scene(picture: _Picture, kept: list[int], keep: bytearray, rankdir: str,
                 edge(Edge(f"v{a}" if keep[a] else "collapsed", f"v{i}op", red))
     if info.collapsed:
         node(Shape("collapsed", (f"… {info.collapsed:,} more values (drawing limit "
-                                 f"{info.drawn:,})",), "box", style="dashed"))
+                                 f"{info.drawn:,}; draw_dot(..., limit=None) draws all)",),
+                   "box", style="dashed"))
     for k, (name, i) in enumerate(picture.markers):
         if keep[i]:
             node(Shape(f"out{k}", (name,), "box", style="rounded,bold"))
@@ -486,21 +488,30 @@ def render(drawing, path, timeout: float | None = TIMEOUT, renderer: str = "auto
     return path
 
 
-def svg(obj) -> str:
+def svg(obj, limit: int | None = LIMIT) -> str:
     """The SVG text of the picture of `obj` (anything `draw_dot` draws)."""
-    return pipe(draw_dot(obj), "svg").decode("utf-8")
+    with warnings.catch_warnings():
+        if limit != LIMIT:          # the caller chose the cap: no warning about it
+            warnings.simplefilter("ignore", TruncatedDrawingWarning)
+        return pipe(draw_dot(obj, limit=limit), "svg").decode("utf-8")
 
 
 def mimebundle(obj, include=None, exclude=None) -> dict:
-    """IPython's rich display: the SVG picture, falling back to text when Graphviz is missing."""
+    """IPython's rich display: the SVG picture of at most `NOTEBOOK_LIMIT` values (the rest
+    collapsed into one node; ``eg.draw_dot(obj, limit=None)`` draws them all), or text saying
+    why there is no picture."""
     bundle = {"text/plain": repr(obj)}
     wanted = (include is None or "image/svg+xml" in include) and not (
         exclude and "image/svg+xml" in exclude)
     if wanted:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", TruncatedDrawingWarning)
-                bundle["image/svg+xml"] = svg(obj)
+            bundle["image/svg+xml"] = svg(obj, limit=NOTEBOOK_LIMIT)
         except RenderError as err:
             bundle["text/plain"] += f"\n(no picture: {err.message})"
     return bundle
+
+
+def inline_svg(text: str) -> str:
+    """An SVG document as an element to put inside HTML (no XML declaration or doctype)."""
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else text

@@ -34,6 +34,7 @@ from .ops import FLOAT_ERRORS, OPS
 COMMUTATIVE = frozenset({"add", "mul"})
 
 LEAVES = ("var", "const")
+_REPR_NODES = 200       # graphs up to this size show their program in repr()
 _ARITY = {name: o.arity for name, o in OPS.items()}
 
 
@@ -115,6 +116,15 @@ class Graph:
         self.vars: dict[str, Node] = {}
         self._table: dict[tuple, Node] = {}
         self._math: SimpleNamespace | None = None
+
+    def __repr__(self) -> str:
+        """``<Graph o(b, w1): 9 nodes>`` and, for a small graph, its program (printer.py)."""
+        head = (f"<Graph {', '.join(self.output_names) or '(no output)'}"
+                f"({', '.join(self.variables)}): {len(self.nodes):,} nodes>")
+        if not self.outputs or len(self.nodes) > _REPR_NODES:
+            return head
+        from .printer import pretty
+        return head + "\n" + "\n".join("    " + line for line in pretty(self).splitlines())
 
     # ---- construction ---------------------------------------------------------------------
 

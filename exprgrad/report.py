@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 # "unchecked": no figure exists at this point (e.g. the value overflows)
 MARKS = {"agree": "✓", "disagree": "✗", "kink": "~", "skipped": "·", "unchecked": "?"}
 SYMBOLIC_COLUMNS = ("sympy", "exp-expanded")
+_COLOURS = {"agree": "#1e8449", "disagree": "#c0392b", "kink": "#b9770e", "skipped": "#7f8c8d",
+            "unchecked": "#7f8c8d"}
 
 
 @dataclass
@@ -139,6 +141,33 @@ class Report:
 
     def __str__(self) -> str:
         return self.render()
+
+    def __repr__(self) -> str:
+        verdict = self.notes()[-1] if self.rows or self.directional else "nothing compared"
+        return (f"<Report {self.output} = {_num(self.value)}, {len(self.rows)} "
+                f"variable{'s' * (len(self.rows) != 1)}: {verdict}>")
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        """IPython's text display: the whole report, as ``print(report)`` shows it."""
+        p.text(self.render())
+
+    def _repr_html_(self) -> str:
+        """Notebooks: the table with its ✓/✗/~ marks coloured, and the notes under it."""
+        from html import escape
+        header, rows = self.table()
+        cell = "padding:0 0.6em;text-align:{}"
+        head = "".join(f'<th style="{cell.format("left")}">{escape(h)}</th>' for h in header)
+        body = []
+        for r, row in zip(self.rows, rows):
+            tds = [f'<td style="{cell.format("left" if i == 0 else "right")}">{escape(c)}</td>'
+                   for i, c in enumerate(row[:-1])]
+            tds.append(f'<td style="{cell.format("center")};color:{_COLOURS[r.status]}" '
+                       f'title="{r.status}">{escape(r.mark)}</td>')
+            body.append(f"<tr>{''.join(tds)}</tr>")
+        notes = "".join(f"<li>{escape(n)}</li>" for n in self.notes())
+        return (f"<div><p><b>{escape(self.output)} = {escape(_num(self.value))}</b></p>"
+                f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+                f'<ul style="list-style:none;padding-left:0">{notes}</ul></div>')
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "rows": {r.name: r.to_dict() for r in self.rows},

@@ -20,6 +20,9 @@ from fractions import Fraction
 from .errors import Span
 
 
+_REPR_CHARS = 300       # repr() of an AST node shows about this much of its structure
+
+
 @dataclass(eq=False, repr=False, slots=True)
 class Node:
     line: int                     # where the construct starts (1-based line and column)
@@ -31,8 +34,8 @@ class Node:
     def span(self) -> Span:
         return Span(self.line, self.column, self.start, self.end)
 
-    def __repr__(self) -> str:    # shallow on purpose: never descends into children
-        return f"<{type(self).__name__} at {self.line}:{self.column}>"
+    def __repr__(self) -> str:    # iterative and cut short: a deep tree cannot overflow it
+        return f"{dump(self, limit=_REPR_CHARS)} at {self.line}:{self.column}"
 
 
 @dataclass(eq=False, repr=False, slots=True)
@@ -100,30 +103,41 @@ def children(node: Node) -> tuple:
     return ()
 
 
-def dump(node: Node) -> str:
-    """A structural, span-free rendering (iterative), for tests and debugging.
+def dump(node: Node, limit: int | None = None) -> str:
+    """A structural, span-free rendering (iterative), for tests and debugging; with `limit`,
+    cut after about that many characters (ending in "…").
 
     >>> from exprgrad.parse import parse
     >>> dump(parse("-x^2"))
     'Program(Unary(neg, Binary(pow, Name(x), Num(2))))'
+    >>> parse("x*y + 1")
+    Program(Binary(add, Binary(mul, Name(x), Name(y)), Num(1))) at 1:1
     """
     out: list[str] = []
     stack: list = [node]
+    size = 0
     while stack:
+        if limit is not None and size > limit:
+            out.append("…")
+            break
         item = stack.pop()
         if isinstance(item, str):
             out.append(item)
+            size += len(item)
             continue
         name = type(item).__name__
         if isinstance(item, Num):
             out.append(f"Num({item.text})")
+            size += len(item.text) + 5
         elif isinstance(item, Name):
             out.append(f"Name({item.id})")
+            size += len(item.id) + 6
         else:
             head = {Unary: lambda n: n.op, Binary: lambda n: n.op,
                     Call: lambda n: n.func.id}.get(type(item))
             parts = ([head(item)] if head else []) + list(children(item))
             out.append(f"{name}(")
+            size += len(name) + 1
             pending: list = []
             for i, part in enumerate(parts):
                 if i:
@@ -131,4 +145,5 @@ def dump(node: Node) -> str:
                 pending.append(part)
             pending.append(")")
             stack.extend(reversed(pending))
-    return "".join(out)
+    text = "".join(out)
+    return text if limit is None or len(text) <= limit + 1 else text[:limit] + "…"

@@ -336,7 +336,7 @@ def test_notebook_reprs():
     nodes, ops, edges = svg_parts(bundle["image/svg+xml"].encode())
     assert ["x1", "data 2.0000", "grad -1.5000"] in nodes.values() and len(ops) == 5
     f = eg.compile(NEURON)
-    assert "tanh" in f._repr_svg_()
+    assert "tanh" in f._repr_mimebundle_()["text/html"]
     latex = f._repr_latex_()
     if hasattr(f, "sympy") and hasattr(f, "derivatives"):
         assert latex.startswith("$$") and r"\partial" in latex and r"\tanh" in latex
