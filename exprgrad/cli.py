@@ -21,9 +21,11 @@ EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
 
 
 def _epilog() -> str:
-    functions = " ".join(sorted(FUNCTIONS))
+    import textwrap
+    functions = textwrap.fill(f"functions: {' '.join(sorted(FUNCTIONS))}; log(x, base); "
+                              f"constant: {', '.join(CONSTANTS)}", 92, subsequent_indent="  ")
     return f"""\
-functions: {functions}; log(x, base); constant: {", ".join(CONSTANTS)}
+{functions}
   operators + - * / ^ (or **), statements `name = expr` separated by ; or new lines
 
 what the flags do together:
