@@ -31,8 +31,9 @@ def _epilog() -> str:
 what the flags do together:
   EXPR                       the normalised program, its variables, closed-form derivatives
   EXPR --at N=V ...          value and the checked gradient table (DAG, sympy, finite diff.)
-  EXPR --emit T [-o FILE]    standalone code (T: python, numpy, c); with --at it also evaluates
-                             and checks (the table on stdout, or on stderr when the code is)
+  EXPR --emit T [-o FILE]    standalone code (T: python, numpy, c; -o f.c also writes f.h,
+                             --header prints it); with --at it also evaluates and checks (the
+                             table on stdout, or on stderr when the code is)
   --wrt NAME ...             only these partials: table rows, closed forms, emitted code,
                              --dot-grad; without --at all variables are listed, these marked
   --json                     one JSON object in any mode (with --emit the code is in "code")

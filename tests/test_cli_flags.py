@@ -129,3 +129,24 @@ def test_help_lists_functions_exit_codes_and_examples():
     import shlex
     status, out, err = run(*shlex.split(examples[0])[1:])
     assert status == 0, err
+
+
+def test_emit_honours_wrt_with_and_without_json():
+    status, out, err = run("x*y + z", "--emit", "python", "--wrt", "x")
+    assert status == 0, err
+    ns = {}
+    exec(out, ns)
+    assert ns["grad_f"](x=2.0, y=3.0, z=1.0) == (7.0, (3.0,))
+    status, out, err = run("x*y + z", "--emit", "python", "--wrt", "z", "x", "--json")
+    data = json.loads(out)
+    assert data["wrt"] == ["z", "x"]
+    ns = {}
+    exec(data["code"], ns)
+    assert ns["grad_f"](x=2.0, y=3.0, z=1.0) == (7.0, (1.0, 3.0))
+
+
+def test_header_goes_with_emit_c_only():
+    status, out, err = run("x*y", "--emit", "python", "--header")
+    assert status == 2 and "--header goes with --emit c" in err and not out
+    status, out, err = run("x*y", "--emit", "c", "--header", "--json")
+    assert status == 0 and "double grad_f(" in json.loads(out)["header"]
