@@ -7,7 +7,9 @@ nodes (a macro of elementary ops).  The rules (SPEC §1):
 - a name assigned before use is an intermediate node, labelled with that name;
 - assigning a name twice is an error, and so is reading a name before the statement that
   assigns it; a name that is never assigned is a variable;
-- only the last statement may be a bare expression; the last statement is the output.
+- only the last statement may be a bare expression; the last statement is the output, or
+  the outputs: ``p, q`` (several expressions), ``a, b = ...`` (several names), or a function
+  of several values such as ``softmax(z1, z2)`` (outputs ``f0, f1, ...`` where unnamed).
 
 >>> from exprgrad.parse import parse
 >>> g = lower(parse("e = a*b; d = e + c; L = d*f"))
@@ -48,9 +50,8 @@ class _Lowerer:
         # Where each name is (first) assigned, to tell "used before assignment" from "variable".
         self.assigned_at: dict[str, int] = {}
         for i, stmt in enumerate(self.statements):
-            if isinstance(stmt, (ast.Assign, ast.FuncDef)):
-                name = stmt.target.id if isinstance(stmt, ast.Assign) else stmt.name.id
-                self.assigned_at.setdefault(name, i)
+            for target in _targets(stmt):
+                self.assigned_at.setdefault(target.id, i)
 
     def error(self, cls, message, span, **extra):
         return cls(message, span, self.source, **extra)
@@ -59,7 +60,7 @@ class _Lowerer:
 
     def run(self) -> Graph:
         last = len(self.statements) - 1
-        output = None
+        outputs: list[Node] = []
         for i, stmt in enumerate(self.statements):
             if isinstance(stmt, ast.FuncDef):
                 self.define(stmt, i)
@@ -67,17 +68,36 @@ class _Lowerer:
                     raise self.error(ExprSyntaxError, "the program ends with a function "
                                      "definition: add an expression that uses it", stmt.span)
             elif isinstance(stmt, ast.Assign):
-                output = self.assign(stmt, i)
+                outputs = self.assign(stmt, i)
             else:
                 if i != last:
                     raise self.error(ExprSyntaxError, "only the last statement can be a bare "
                                      "expression: assign this one to a name", stmt.span)
-                output = self.expr(stmt, _Scope({}, i))
-        last_stmt = self.statements[last]
-        name = last_stmt.target.id if isinstance(last_stmt, ast.Assign) else ""
-        self.graph.outputs.append(output)
-        self.graph.output_names.append(name or self.graph.label(output) or "f")
+                outputs = self.values(stmt, _Scope({}, i))
+        names = self.output_names(self.statements[last], outputs)
+        self.graph.outputs.extend(outputs)
+        self.graph.output_names.extend(names)
         return self.graph
+
+    def output_names(self, stmt: ast.Node, outputs: list[Node]) -> list[str]:
+        """An assigned name, a name written as an output, else the node's label, else ``f``
+        (one output) or ``f0, f1, ...`` (several)."""
+        if isinstance(stmt, ast.Assign):
+            items = _targets(stmt)
+        else:
+            items = stmt.items if isinstance(stmt, ast.Tuple) else [stmt] * len(outputs)
+        several = len(outputs) > 1
+        names = []
+        for k, (item, node) in enumerate(zip(items, outputs)):
+            name = item.id if isinstance(item, ast.Name) else self.graph.label(node)
+            names.append(name or (f"f{k}" if several else "f"))
+        return names
+
+    def values(self, node: ast.Node, scope: _Scope) -> list[Node]:
+        """The values of a tuple's items, or of one expression (several for ``softmax``)."""
+        if isinstance(node, ast.Tuple):
+            return [self.expr(item, scope) for item in node.items]
+        return self.expr(node, scope, many=True)
 
     def check_new_name(self, target: ast.Name, what: str) -> None:
         name = target.id
@@ -93,12 +113,21 @@ class _Lowerer:
             raise self.error(ReassignmentError, f"{name} is already assigned (line {line}); "
                              "names cannot be reassigned, pick a new name", target.span)
 
-    def assign(self, stmt: ast.Assign, index: int) -> Node:
-        self.check_new_name(stmt.target, "name")
-        node = self.expr(stmt.value, _Scope({}, index))
-        self.env[stmt.target.id] = node
-        self.graph.name(node, stmt.target.id)
-        return node
+    def assign(self, stmt: ast.Assign, index: int) -> list[Node]:
+        targets = _targets(stmt)
+        for target in targets:
+            self.check_new_name(target, "name")
+        nodes = self.values(stmt.value, _Scope({}, index))
+        if len(nodes) != len(targets):
+            def count(k, what):
+                return f"one {what}" if k == 1 else f"{k} {what}s"
+            raise self.error(ExprSyntaxError, f"{count(len(targets), 'name')} for "
+                             f"{count(len(nodes), 'value')}: give as many names as values",
+                             stmt.span)
+        for target, node in zip(targets, nodes):
+            self.env[target.id] = node
+            self.graph.name(node, target.id)
+        return nodes
 
     def define(self, stmt: ast.FuncDef, index: int) -> None:
         self.check_new_name(stmt.name, "function")
@@ -126,8 +155,9 @@ class _Lowerer:
 
     # ---- expressions ----------------------------------------------------------------------
 
-    def expr(self, root: ast.Node, scope: _Scope) -> Node:
-        """Lower one expression with an explicit stack (post-order), inlining user functions."""
+    def expr(self, root: ast.Node, scope: _Scope, many: bool = False):
+        """Lower one expression with an explicit stack (post-order), inlining user functions.
+        ``many``: `root` may be a function of several values (``softmax``): a list comes back."""
         graph = self.graph
         results: list[Node] = []
         stack: list = [(root, scope, False)]
@@ -160,9 +190,23 @@ class _Lowerer:
                     fn = self.functions[node.func.id]
                     stack.append((_Inline(fn, len(node.args)), sc, True))
                     continue
-                results.append(self.builtin_call(node, results))
+                value = self.builtin_call(node, results)
+                if isinstance(value, list):
+                    if not (many and node is root):
+                        raise self.error(ExprSyntaxError, f"{node.func.id}(...) gives "
+                                         f"{len(value)} values: unpack them (`p1, p2 = "
+                                         f"{node.func.id}(...)`) or end the program with it",
+                                         node.span)
+                    for v in value:
+                        graph.note_span(v, node.span)
+                    return value
+                results.append(value)
+            elif isinstance(node, ast.Tuple):
+                raise self.error(ExprSyntaxError, "several values separated by commas can only "
+                                 "be the program's outputs or be assigned to as many names",
+                                 node.span)
             graph.note_span(results[-1], node.span)
-        return results.pop()
+        return [results.pop()] if many else results.pop()
 
     def global_name(self, node: ast.Name, sc: _Scope) -> Node:
         name = node.id
@@ -196,11 +240,11 @@ class _Lowerer:
                 raise self.error(UseBeforeAssignmentError, f"function {name} is called before "
                                  "it is defined", call.func.span)
             raise self.unknown_function(call)
-        if n not in expected:
-            want = " or ".join(str(e) for e in expected)
-            plural = "" if expected == (1,) else "s"
-            raise self.error(ArityError, f"{name} takes {want} argument{plural}, got {n}",
-                             call.span)
+        if kind == "user" and n not in expected or kind == "builtin" and \
+                not FUNCTIONS[name].accepts(n):
+            want = FUNCTIONS[name].arity_text() if kind == "builtin" else \
+                f"{expected[0]} argument{'' if expected == (1,) else 's'}"
+            raise self.error(ArityError, f"{name} takes {want}, got {n}", call.span)
         return kind
 
     def unknown_function(self, call: ast.Call) -> UnknownFunctionError:
@@ -250,6 +294,15 @@ class _Inline:
         return self.fn.node.name.id
 
 
+def _targets(stmt: ast.Node) -> list[ast.Name]:
+    """The names a statement assigns (a function definition: its name)."""
+    if isinstance(stmt, ast.FuncDef):
+        return [stmt.name]
+    if isinstance(stmt, ast.Assign):
+        return list(stmt.target.items) if isinstance(stmt.target, ast.Tuple) else [stmt.target]
+    return []
+
+
 def _operands(node: ast.Node) -> tuple:
     if isinstance(node, ast.Unary):
         return (node.operand,)
@@ -261,6 +314,6 @@ def _operands(node: ast.Node) -> tuple:
 
 
 def lower(program: ast.Program, source: str = "") -> Graph:
-    """Lower a parsed program to a `Graph` whose single output is the program's value."""
+    """Lower a parsed program to a `Graph` whose outputs are the program's values."""
     with gc_paused():
         return _Lowerer(program, source).run()

@@ -332,6 +332,24 @@ op("abs", 1, fwd=abs,
    rules=(lambda m, g, out, x: g * m.sign(x),),
    sym=lambda s, x: s.Abs(x),
    fn="fabs", code={"python": "abs({0})"}, domain=((0.2, 3),), kink=lambda x: x)
+
+
+def _logaddexp(a, b):
+    # log(exp(a) + exp(b)) without overflow: the larger plus log1p of a number <= 1, the form
+    # the python and C printers write (numpy's np.logaddexp computes the same).
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+
+# logaddexp(a, b) = log(exp(a) + exp(b)); the language's logsumexp(a, b, c, ...) folds it.
+# Its partials are the softmax weights exp(a - out), exp(b - out).
+op("logaddexp", 2, fwd=_logaddexp,
+   rules=(lambda m, g, out, a, b: g * m.exp(a - out),
+          lambda m, g, out, a, b: g * m.exp(b - out)),
+   sym=lambda s, a, b: s.log(s.exp(a) + s.exp(b)),
+   code={"python": "(max({0}, {1}) + math.log1p(math.exp(-abs({0} - {1}))))",
+         "numpy": "np.logaddexp({0}, {1})",
+         "c": "(fmax({0}, {1}) + log1p(exp(-fabs({0} - {1}))))"},
+   domain=((-3, 3), (-3, 3)))
 # max routes the whole gradient to `a` when a >= b (PyTorch's convention for ties is the
 # spec's choice); min routes it to `a` when a <= b.
 op("max", 2, fwd=lambda a, b: a if a >= b else b,
@@ -395,15 +413,39 @@ op("xlogy", 2, fwd=_xlogy,
 class Builtin:
     """A function name of the language: the argument counts it accepts and how a call builds
     its value, ``build(m, *args)``, written with ``m`` like the derivative rules, so lowering
-    (IR nodes) and `Value` (numbers) desugar a call the same way."""
+    (IR nodes) and `Value` (numbers) desugar a call the same way.  A ``variadic`` function
+    takes ``arities[0]`` arguments or more; a ``multi`` one gives one value per argument (a
+    list), which a program unpacks (``p1, p2 = softmax(z1, z2)``) or ends with."""
     name: str
     op: str                        # the registry op the call is made of
     arities: tuple[int, ...]
     build: Callable
+    variadic: bool = False
+    multi: bool = False
+
+    def accepts(self, n: int) -> bool:
+        return n >= self.arities[0] if self.variadic else n in self.arities
+
+    def arity_text(self) -> str:
+        if self.variadic:
+            return f"{self.arities[0]} or more arguments"
+        plural = "" if self.arities == (1,) else "s"
+        return " or ".join(map(str, self.arities)) + f" argument{plural}"
 
 
 def _call(name: str) -> Callable:
     return lambda m, *args: getattr(m, name)(*args)
+
+
+def _fold(name: str) -> Callable:
+    """``f(a, b, c) = f(f(a, b), c)``: a binary op over any number of arguments, left to
+    right (so max's ties still go to the first argument)."""
+    def build(m, first, *rest):
+        step = getattr(m, name)
+        for x in rest:
+            first = step(first, x)
+        return first
+    return build
 
 
 def _log(m, x, base=None):
@@ -411,11 +453,23 @@ def _log(m, x, base=None):
     return m.log(x) if base is None else m.log(x) / m.log(base)
 
 
+def _softmax(m, *zs):
+    # exp(z_i - logsumexp(z)): no exponential of a large number, and the values sum to 1.
+    lse = _fold("logaddexp")(m, *zs)
+    return [m.exp(z - lse) for z in zs]
+
+
 #: names callable from exprgrad text
 FUNCTIONS: dict[str, Builtin] = {
     o.name: Builtin(o.name, o.name, (o.arity,), _call(o.name)) for o in OPS.values() if o.public}
 FUNCTIONS["ln"] = Builtin("ln", "log", (1,), _call("log"))
 FUNCTIONS["log"] = Builtin("log", "log", (1, 2), _log)
+FUNCTIONS["max"] = Builtin("max", "max", (2,), _fold("max"), variadic=True)
+FUNCTIONS["min"] = Builtin("min", "min", (2,), _fold("min"), variadic=True)
+FUNCTIONS["logsumexp"] = Builtin("logsumexp", "logaddexp", (1,), _fold("logaddexp"),
+                                 variadic=True)
+FUNCTIONS["softmax"] = Builtin("softmax", "logaddexp", (1,), _softmax, variadic=True,
+                               multi=True)
 
 #: names that denote constants in exprgrad text
 CONSTANTS = {"pi": "pi"}

@@ -121,14 +121,20 @@ def unary(op, operand):                 # `SUB unary -> unary`, `ADD unary -> un
     return ast.Unary(op[4], op[5], op[2], operand.end, _UNARY[op[0]], operand)
 
 
-def assign(target, eq, value):          # `expr ASSIGN expr -> assign`
+def tuple_(items):                      # `tuple: expr (_COMMA expr)+`
+    first, last = items[0], items[-1]
+    return ast.Tuple(first.line, first.column, first.start, last.end, tuple(items))
+
+
+def assign(target, eq, value):          # `exprs ASSIGN exprs -> assign`
     where = target.line, target.column, target.start, value.end
-    if isinstance(target, ast.Name):
+    if isinstance(target, ast.Name) or (isinstance(target, ast.Tuple) and all(
+            isinstance(t, ast.Name) for t in target.items)):
         return ast.Assign(*where, target, value)
     if isinstance(target, ast.Call) and all(isinstance(a, ast.Name) for a in target.args):
         return ast.FuncDef(*where, target.func, target.args, value)
-    raise _Rejected(target.span, "can only assign to a name (`n = ...`) or define a "
-                    "function (`f(x, y) = ...`)")
+    raise _Rejected(target.span, "can only assign to a name (`n = ...`), to names (`a, b = "
+                    "...`) or define a function (`f(x, y) = ...`)")
 
 
 def program(statements):                # `program`: the statements that are not empty
@@ -141,6 +147,7 @@ def program(statements):                # `program`: the statements that are not
 #: rule alias (or rule name) → builder
 _BUILD = {f.__name__: f for f in (number, name, call, arguments, paren, binary, unary, assign,
                                    program)}
+_BUILD["tuple"] = tuple_
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _FLOAT_MAX = Fraction(sys.float_info.max)
@@ -184,6 +191,9 @@ class ToAst:
 
     def unary(self, c):
         return unary(_tok(c[0]), c[1])
+
+    def tuple(self, c):
+        return tuple_(list(c))
 
     def assign(self, c):
         return assign(c[0], _tok(c[1]), c[2])

@@ -69,9 +69,14 @@ class Call(Node):
 
 
 @dataclass(eq=False, repr=False, slots=True)
+class Tuple(Node):
+    items: tuple                  # expressions separated by commas: outputs, or names assigned
+
+
+@dataclass(eq=False, repr=False, slots=True)
 class Assign(Node):
-    target: Name
-    value: Node
+    target: Node                  # a Name, or a Tuple of Names
+    value: Node                   # an expression, or a Tuple of them
 
 
 @dataclass(eq=False, repr=False, slots=True)
@@ -94,6 +99,8 @@ def children(node: Node) -> tuple:
         return (node.left, node.right)
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, Tuple):
+        return node.items
     if isinstance(node, Assign):
         return (node.target, node.value)
     if isinstance(node, FuncDef):

@@ -45,6 +45,7 @@ HAND_WRITTEN = {
     "min(x, y)": sympy.Min(x, y), "log(x, 2)": sympy.log(x) / sympy.log(2),
     "log(x, y)": sympy.log(x) / sympy.log(y), "-x^2": -x ** 2, "x/y - +z": x / y - z,
     "pi*x": sympy.pi * x, "exp(1)": sympy.E,
+    "logaddexp(x, y)": sympy.log(sympy.exp(x) + sympy.exp(y)),
 }
 
 
