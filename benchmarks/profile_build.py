@@ -20,7 +20,7 @@ Output: one table per workload, one row per size, with the time of each stage:
                 its own after `import exprgrad`: the warm run (the second build in the process)
                 with its wall time, and the cold run (the first build: it loads the grammar);
                 with the cold run's peak RSS over the RSS after the imports, per op of the
-                gradient program
+                gradient program, and the warm run's time in the cyclic garbage collector
 
 and the ratios that issue 15 sets targets on (text→grad ÷ limit, growth ×10 per ×10 of n).
 Each workload and size runs in a fresh subprocess, so one size's garbage and memory do not
@@ -78,8 +78,11 @@ def stage_lower(tree, text):
 
 
 def stage_grad(graph):
+    """The gradient pass with the collector paused, as codegen.emit runs it."""
     from exprgrad.autodiff import grad_program
-    return grad_program(graph)
+    from exprgrad.ir import gc_paused
+    with gc_paused():
+        return grad_program(graph)
 
 
 def stage_print(graph, gradient):
@@ -136,6 +139,29 @@ def _clock(fn, *args, repeat=1):
     return best
 
 
+class GcClock:
+    """CPU seconds spent in the cyclic garbage collector (gc.callbacks), and full collections."""
+
+    def __init__(self):
+        self.seconds, self.full, self._start = 0.0, 0, None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.process_time()
+        elif self._start is not None:
+            self.seconds += time.process_time() - self._start
+            self.full += info["generation"] == 2
+
+    def __enter__(self):
+        import gc
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        import gc
+        gc.callbacks.remove(self)
+
+
 def _rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
@@ -178,9 +204,11 @@ def measure_library(name: str, size: int) -> dict:
     peak = _rss_kb()
     expected = programs.load_limit(prog.limit)(*[prog.point[v] for v in prog.variables])
     got = (value[0], [value[1][v] for v in prog.variables])
-    _, cpu, wall = _clock(library_path, prog.text, prog.point)
+    with GcClock() as gc_clock:
+        _, cpu, wall = _clock(library_path, prog.text, prog.point)
     return {"cpu": cpu, "wall": wall, "cold_cpu": cold_cpu, "cold_wall": cold_wall,
-            "peak_kb": peak, "base_kb": base, "agrees": _agree(got, expected)}
+            "peak_kb": peak, "base_kb": base, "agrees": _agree(got, expected),
+            "gc": gc_clock.seconds, "gc_full": gc_clock.full}
 
 
 def _agree(result, expected) -> bool:
@@ -213,7 +241,8 @@ def fmt(s: float | None) -> str:
 
 def report(rows: list[dict]) -> str:
     head = (["workload", "n", "MB", "tokens", "ops"] + list(STAGES)
-            + ["limit", "text→grad (wall)", "cold", "÷ limit", "×10 growth", "RSS/op", "ok"])
+            + ["limit", "text→grad (wall)", "cold", "gc in text→grad", "÷ limit", "×10 growth",
+               "RSS/op", "ok"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     prev: dict = {}
     for r in rows:
@@ -232,6 +261,7 @@ def report(rows: list[dict]) -> str:
                  + [fmt(r["limit"]),
                     f"{fmt(lib.get('cpu'))} ({fmt(lib.get('wall'))})" if "cpu" in lib
                     else lib.get("error", "?"), fmt(lib.get("cold_cpu")),
+                    f"{fmt(lib['gc'])} ({lib['gc_full']} full)" if "gc" in lib else "",
                     f"{lib['cpu'] / r['limit']:.1f}×" if "cpu" in lib else "",
                     growth, f"{rss:,.0f} B" if rss is not None else "",
                     "✓" if r["agrees"] and lib.get("agrees") else "✗"])
