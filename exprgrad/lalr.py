@@ -2,9 +2,9 @@
 
 Input: a `Table` — the table lark computes for grammar/exprgrad.lark (`table_data`; parse.py
 ships it as grammar/exprgrad.lalr.json) with the builder function of each rule alias — and the
-text.  Output: what the builders make of the text (a `syntax.Program`), or None at the first
-character or token the table does not expect: lark's own parser then reads the text again and
-says what is wrong (parse.py).  Only the accepting path is here, and it is written for speed:
+text.  Output: what the builders make of the text (a `syntax.Program`), or `GaveUp` at the
+first character or token the table does not expect: lark's own parser then reads the failing
+statement again and says what is wrong (parse.py).  Only the accepting path is here, and it is written for speed:
 
 - one regular expression, the grammar's terminals in the order lark's lexer tries them, reads
   a token and whatever lark skips before it; a token is a tuple (type, text, start, end, line,
@@ -36,6 +36,7 @@ class Table:
     ``regex`` matches what lark's lexer skips (spaces, comments, a backslash-newline) and then
     one terminal, in the order lark's lexer tries them; the terminal's group name is its type.
     ``tail`` matches what may follow the last terminal: only what lark skips.
+    ``separators`` are the terminals between statements.
     """
 
     def __init__(self, data: dict, builders: dict):
@@ -49,11 +50,22 @@ class Table:
         self.units: dict[tuple, int] = {}     # see `run`
         self.regex = re.compile(data["regex"], data["flags"])
         self.tail = re.compile(data["tail"], data["flags"])
+        self.separators = frozenset(data["separators"])
 
 
-def table_data(lk, grammar_sha256: str, builders: dict) -> dict:
+class GaveUp(Exception):
+    """`run` met a character or a token the table does not expect.  The statements before
+    offset `start` (up to the last statement separator shifted) did parse."""
+
+    def __init__(self, start: int):
+        super().__init__(start)
+        self.start = start
+
+
+def table_data(lk, grammar_sha256: str, builders: dict, separator_rule: str) -> dict:
     """The LALR table and terminals of the `lark.Lark` parser `lk`, as JSON-ready data for
-    `Table`; `builders` names the rule aliases the loop may call.
+    `Table`; `builders` names the rule aliases the loop may call; the terminals of
+    `separator_rule` separate statements (see `GaveUp`).
 
     Raises NotImplementedError for a grammar the loop cannot run the way lark does.
     """
@@ -101,9 +113,12 @@ def table_data(lk, grammar_sha256: str, builders: dict) -> dict:
     skip = f"(?=((?:{'|'.join(skipped)})*))\\1" if skipped else "()"
     regex = skip + "(?:" + "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})"
                                     for t in tokens) + ")"
+    separators = sorted({str(s.name) for r in lk.rules if str(r.origin.name) == separator_rule
+                         for s in r.expansion})
     return {"grammar_sha256": grammar_sha256, "start": 0,
             "end": number[conf.end_state], "regex": regex, "tail": skip + r"\Z",
-            "flags": lk.options.g_regex_flags, "rules": rules, "action": action, "goto": goto}
+            "flags": lk.options.g_regex_flags, "separators": separators, "rules": rules,
+            "action": action, "goto": goto}
 
 
 def _rule_entry(rule, builders: dict) -> list:
@@ -141,13 +156,13 @@ def _gather(values: list) -> list:
 
 
 def run(text: str, table: Table):
-    """The tree the builders make of `text`, or None where it does not parse."""
+    """The tree the builders make of `text`; raises `GaveUp` where it does not parse."""
     action, goto, rules = table.action, table.goto, table.rules
     stack = [table.start]
     values: list = []
     push, vpush = stack.append, values.append
-    units = table.units
-    line, line_start, depth, end = 1, 0, 0, 0
+    units, separators = table.units, table.separators
+    line, line_start, depth, end, statement = 1, 0, 0, 0, 0
     # Lines are counted at the newlines' offsets, wherever they are (a newline token, a
     # backslash-newline): a token past the next newline starts a new line.
     newline = text.find("\n")
@@ -176,10 +191,12 @@ def run(text: str, table: Table):
             try:
                 act = action[stack[-1]][kind]
             except KeyError:
-                return None
+                raise GaveUp(statement) from None
             if act >= 0:
                 push(act)
                 vpush(tok)
+                if kind in separators:
+                    statement = start
                 break
             how, size, origin, build = rules[~act]
             if how == _UNIT:
@@ -208,11 +225,11 @@ def run(text: str, table: Table):
             else:
                 _reduce(stack, values, goto, how, size, origin, build)
     if end != len(text) and not table.tail.match(text, end):
-        return None                     # a character no terminal matches
+        raise GaveUp(statement)         # a character no terminal matches
     while True:
         act = action[stack[-1]].get("$END")
         if act is None or act >= 0:
-            return None
+            raise GaveUp(statement)
         _reduce(stack, values, goto, *rules[~act])
         if stack[-1] == table.end:
             return values[-1]

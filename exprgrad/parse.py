@@ -235,11 +235,16 @@ def _get_parser(multiline: bool = True):
     return parser
 
 
-def _lark_parse(text: str) -> ast.Program:
-    """The program, by lark's parser; lark's errors become `ExprSyntaxError`s."""
+def _lark_parse(text: str, start: int = 0) -> ast.Program:
+    """The program, by lark's parser; lark's errors become `ExprSyntaxError`s.
+
+    The fast loop parsed the statements before offset `start`: lark gets them blanked out, with
+    the same lines and offsets, so an error at the end of 4 MB takes lark a moment, not 20 s.
+    """
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+    shown = _blank(text[:start]) + text[start:] if start else text
     try:
-        return _get_parser("\n" in text or "\r" in text).parse(text)
+        program = _get_parser("\n" in shown or "\r" in shown).parse(shown)
     except UnexpectedCharacters as err:
         span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
         char = text[err.pos_in_stream]
@@ -249,6 +254,16 @@ def _lark_parse(text: str) -> ast.Program:
         raise _token_error(err, text) from None
     except UnexpectedEOF:   # pragma: no cover - LALR reports $END tokens
         raise ExprSyntaxError("unexpected end of input", _end_span(text), text) from None
+    # lark accepted what the fast loop did not (tests say the drivers agree): lark decides.
+    return _lark_parse(text) if start else program
+
+
+def _blank(prefix: str) -> str:
+    """`prefix` as lark's lexer skips it all: each line's characters become spaces and a
+    backslash-newline (an empty line stays a newline: an empty statement)."""
+    lines = prefix.split("\n")
+    blanked = [" " * (len(line) - 1) + "\\" if line else "" for line in lines[:-1]]
+    return "\n".join(blanked + [" " * len(lines[-1])])
 
 
 # ---- the fast driver's table -------------------------------------------------------------------
@@ -258,7 +273,7 @@ TABLE_FILE = "exprgrad.lalr.json"
 
 def table_data() -> dict:
     """The grammar's table for `lalr.Table`, made by lark now (imports lark: about 0.1 s)."""
-    return lalr.table_data(_get_parser(False), _sha256(grammar_text()), _BUILD)
+    return lalr.table_data(_get_parser(False), _sha256(grammar_text()), _BUILD, "_sep")
 
 
 def _sha256(text: str) -> str:
@@ -292,10 +307,13 @@ def parse(text: str) -> ast.Program:
     try:
         with gc_paused():
             table = _fast_table()
-            program = lalr.run(text, table) if table is not None else None
-            if program is None:
-                program = _lark_parse(text)     # raises the error; or a program, if the two
-                #                                 drivers ever disagree (tests compare them)
+            if table is None:
+                program = _lark_parse(text)
+            else:
+                try:
+                    program = lalr.run(text, table)
+                except lalr.GaveUp as stop:
+                    program = _lark_parse(text, stop.start)     # raises the error
     except _Rejected as err:
         raise ExprSyntaxError(err.message, err.span, text) from None
     if not program.statements:
@@ -406,17 +424,41 @@ def _call_arguments(text: str, start: int) -> list[str] | None:
 
 
 def _unclosed_paren(text: str) -> Span | None:
-    from lark.exceptions import LarkError
+    """The last '(' not closed, or None (also where a character is no token)."""
     opened: list = []
-    try:
-        for tok in _get_parser().lex(text):
-            if tok.type == "LPAR":
-                opened.append(tok)
-            elif tok.type == "RPAR" and opened:
-                opened.pop()
-    except LarkError:
+    for kind, start, end in _tokens(text):
+        if kind == "LPAR":
+            opened.append((start, end))
+        elif kind == "RPAR" and opened:
+            opened.pop()
+        elif kind is None:
+            return None
+    if not opened:
         return None
-    return _span(_tok(opened[-1])) if opened else None
+    start, end = opened[-1]
+    line_start = text.rfind("\n", 0, start) + 1
+    return Span(text.count("\n", 0, start) + 1, start - line_start + 1, start, end)
+
+
+def _tokens(text: str):
+    """(type, start, end) of each token, as lark's lexer reads them; (None, ...) at a
+    character no terminal matches."""
+    table = _fast_table()
+    if table is None:
+        from lark.exceptions import LarkError
+        try:
+            for tok in _get_parser().lex(text):
+                yield tok.type, tok.start_pos, tok.end_pos
+        except LarkError:
+            yield None, 0, 0
+        return
+    end = 0
+    for match in iter(table.regex.scanner(text).match, None):
+        kind = match.lastgroup
+        end = match.end()
+        yield kind, end - len(match[kind]), end
+    if end != len(text) and not table.tail.match(text, end):
+        yield None, end, end
 
 
 def write_table() -> Path:

@@ -49,7 +49,10 @@ def outcome(driver, text):
 
 
 def fast(text):
-    return lalr.run(text, P._fast_table())
+    try:
+        return lalr.run(text, P._fast_table())
+    except lalr.GaveUp:
+        return None
 
 
 def both_agree(text):
@@ -95,6 +98,46 @@ def test_drivers_agree_on_random_programs(case):
 @given(st.text(alphabet="ab1._e+-*/^()=,;#\\ \t\n\r²θ", max_size=25))
 def test_drivers_agree_on_random_strings(text):
     both_agree(text)
+
+
+def message(parse, text):
+    try:
+        parse(text)
+    except eg.ExprSyntaxError as err:
+        return str(err), err.expected
+    except P._Rejected as err:
+        return err.message, err.span
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab1.+-*(),=", max_size=8), min_size=1, max_size=5),
+       st.lists(st.sampled_from([";", "\n", "\r\n", " \\\n", "  # c\n"]), min_size=4,
+                max_size=4))
+def test_lark_reads_only_the_failing_statement_and_says_the_same(statements, separators):
+    # parse() hands lark the text with the statements before the failing one blanked out.
+    text = "".join(s + sep for s, sep in zip(statements, separators))
+    assert message(eg.parse, text) == message(lark_only, text)
+
+
+def lark_only(text):
+    """parse() as if the fast loop were not there: lark reads the whole text."""
+    P._fast_table()
+    saved = P._fast[:]
+    P._fast[:] = [None]
+    try:
+        return eg.parse(text)
+    finally:
+        P._fast[:] = saved
+
+
+def test_a_blanked_prefix_keeps_lines_and_offsets_and_has_no_tokens():
+    prefix = "a = 1\n\nb = (a +\r\n 2)  # two\nc = b; d"
+    blanked = P._blank(prefix)
+    assert len(blanked) == len(prefix)
+    assert [i for i, c in enumerate(blanked) if c == "\n"] == [
+        i for i, c in enumerate(prefix) if c == "\n"]
+    assert [t.type for t in P._get_parser().lex(blanked)] == ["_NEWLINE"]   # the empty line
 
 
 def test_errors_come_from_lark_with_the_same_messages():
