@@ -86,14 +86,10 @@ def stage_grad(graph):
 
 
 def stage_print(graph, gradient):
-    """codegen.emit with the gradient pass already done (its `build` hands back `gradient`)."""
+    """The emitted file of f and grad_f, from the gradient program already built."""
     from exprgrad import codegen
-    build = codegen.build
-    codegen.build = lambda g, strategy="reverse", wrt=None: gradient
-    try:
-        return codegen.emit(graph, "python", name="f")
-    finally:
-        codegen.build = build
+    return codegen.emit_programs(graph, "python", [("f", codegen.value_view(gradient)),
+                                                   ("grad_f", gradient)])
 
 
 def stage_compile(source):

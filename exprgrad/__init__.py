@@ -10,7 +10,8 @@ from .api import Function, compile
 from .draw import draw_dot
 from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSyntaxError,
                      NameResolutionError, ReassignmentError, RenderError, Span, SymbolicError,
-                     UnknownFunctionError, UseBeforeAssignmentError, VariableError)
+                     UnknownFunctionError, UseBeforeAssignmentError, VariableError,
+                     OutputError)
 from .nn import losses, optim
 from .nn.compiled import CompiledForward, CompiledLoss, compile_forward, compile_loss
 from .parse import parse
@@ -21,7 +22,8 @@ __version__ = "0.1.0"
 __all__ = [
     "compile", "Function", "Value", "parse", "draw_dot", "__version__",
     "ExprError", "ExprSyntaxError", "NameResolutionError", "UnknownFunctionError", "ArityError",
-    "ReassignmentError", "UseBeforeAssignmentError", "VariableError", "DomainError",
+    "ReassignmentError", "UseBeforeAssignmentError", "VariableError", "OutputError",
+    "DomainError",
     "SymbolicError", "CodegenError", "RenderError", "Span",
     "nn", "losses", "optim", "compile_loss", "compile_forward", "CompiledLoss", "CompiledForward",
 ]

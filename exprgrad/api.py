@@ -7,6 +7,9 @@
 >>> value, grads = f.grad(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
 >>> round(value, 4), round(grads["x1"], 4)
 (0.7071, -1.5)
+>>> h = f.hessian(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)   # rows, columns: variables
+>>> round(h[0][0], 4), h[1][2] == h[2][1]
+(-0.7071, True)
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from .interpret import check_values, evaluate
 from .ir import Graph
 from .printer import pretty
 from .lower import lower
-from .errors import CodegenError, VariableError
+from .errors import CodegenError, OutputError, VariableError
 from .ops import FLOAT_ERRORS
 from .parse import parse
 
@@ -33,15 +36,19 @@ class Function:
         self.source = source
         self.ir = graph
         self.variables: tuple[str, ...] = graph.variables
+        #: the names of the outputs (``p, q`` ends a program of two outputs)
+        self.outputs: tuple[str, ...] = tuple(graph.output_names)
         self.output_name: str = graph.output_names[0]
         self._order = graph.order()
         self._kernel: dict | None = None     # the generated module's namespace, once loaded
+        self._runs: dict = {}                # second-order and Jacobian programs, once built
 
     def __repr__(self) -> str:
         names = ", ".join(self.variables[:8])
         if len(self.variables) > 8:
             names += f", ... ({len(self.variables):,} variables)"
-        return f"<exprgrad.Function {self.output_name}({names})>"
+        outs = self.output_name if len(self.outputs) == 1 else f"({', '.join(self.outputs)})"
+        return f"<exprgrad.Function {outs}({names})>"
 
     def __str__(self) -> str:
         return pretty(self.ir)
@@ -109,6 +116,9 @@ class Function:
             else:
                 from . import codegen
                 ns = codegen.load_namespace(codegen.kernel_source(self.ir))
+            if len(self.outputs) > 1:
+                ns["grad_kw"] = ns["grad_f"] = self._several_outputs
+            elif "grad_f" in ns and ns["grad_f"] is not None:
                 ns["grad_kw"].__doc__ = Function.grad.__doc__
             ns["checked_value"], ns["checked_grad"] = self._checked_value, self._checked_grad
             self._kernel = ns
@@ -125,7 +135,14 @@ class Function:
             except FLOAT_ERRORS:
                 pass
         # The interpreter names the failing node in a DomainError.
-        return evaluate(self.ir, dict(zip(self.variables, xs)), self._order)[self.ir.output.index]
+        vals = evaluate(self.ir, dict(zip(self.variables, xs)), self._order)
+        out = tuple(vals[o.index] for o in self.ir.outputs)
+        return out[0] if len(out) == 1 else out
+
+    def _several_outputs(self, /, *args, **values):
+        raise OutputError(f"{self!r} has {len(self.outputs)} outputs "
+                          f"({', '.join(self.outputs)}): this asks for one; choose it with "
+                          f"f.select({self.outputs[0]!r}), or use f.jacobian(...)")
 
     def _checked_grad(self, /, *args, **values) -> tuple[float, dict[str, float]]:
         xs = self._floats(args, values)
@@ -140,16 +157,19 @@ class Function:
         return self._grad_dag(dict(zip(self.variables, xs)))
 
     def to_source(self, target: str = "python", name: str = "f", strategy: str = "reverse",
-                  wrt=None, header: bool = False) -> str:
+                  wrt=None, header: bool = False, order: int = 1, output=None) -> str:
         """Standalone code for ``name(...)`` (value) and ``grad_name(...)`` (value, partials by
         the variables of `wrt`, default all): target "python", "numpy" or "c"; strategy
-        "reverse" or "symbolic" (see codegen).  ``header=True`` (C): the matching header."""
+        "reverse" or "symbolic" (see codegen).  ``order=2`` adds ``hess_name`` and
+        ``hvp_name``; several outputs give ``name`` (values) and ``jac_name`` unless
+        ``output`` picks one.  ``header=True`` (C): the matching header."""
         from . import codegen
+        options = dict(name=name, strategy=strategy, wrt=wrt, order=order, output=output)
         if header:
             if target != "c":
                 raise CodegenError(f"a header is C's; {target} code needs none")
-            return codegen.emit_header(self.ir, name=name, strategy=strategy, wrt=wrt)
-        return codegen.emit(self.ir, target, name=name, strategy=strategy, wrt=wrt)
+            return codegen.emit_header(self.ir, **options)
+        return codegen.emit(self.ir, target, **options)
 
     # ---- closed forms and the cross-check (symbolic.py, check.py) --------------------------
     # Each raises SymbolicError("symbolic side skipped: <reason>") beyond the budgets that
@@ -157,7 +177,10 @@ class Function:
 
     @property
     def sympy(self):
-        """The output as a sympy expression: named intermediates substituted, literals exact."""
+        """The output as a sympy expression: named intermediates substituted, literals exact
+        (several outputs: a tuple of them)."""
+        if len(self.outputs) > 1:
+            return tuple(self.select(k).sympy for k in range(len(self.outputs)))
         return self._closed_forms().expr()
 
     @property
@@ -181,9 +204,22 @@ class Function:
         form, the exp-expanded closed form and finite differences (a `check.Report`;
         ``report.ok``, ``print(report)``).  Options: `exprgrad.check.check`."""
         from .check import check
+        if len(self.outputs) > 1:
+            self._several_outputs()
         return check(self, self._point(args, values))
 
+    def check_hessian(self, /, *args, **values):
+        """Cross-check the Hessian at a point: each entry from the DAG's Hessian program,
+        sympy's second derivative of the closed form and finite differences of the
+        gradient (a `check.Report` of order 2).  Options: `exprgrad.check.check_hessian`."""
+        from .check import check_hessian
+        if len(self.outputs) > 1:
+            self._several_outputs()
+        return check_hessian(self, self._point(args, values))
+
     def _closed_forms(self):
+        if len(self.outputs) > 1:
+            self._several_outputs()
         if getattr(self, "_closed", None) is None:
             from .symbolic import ClosedForms
             self._closed = ClosedForms(self.ir)
@@ -207,11 +243,137 @@ class Function:
 
     def graph(self, /, *args, **values) -> Value:
         """The `Value` DAG at a point, forward and backward done; returns its root."""
+        if len(self.outputs) > 1:
+            self._several_outputs()
         return backward_named(self.ir, self._point(args, values))
+
+    # ---- several outputs, second order -------------------------------------------------------
+    # Each builds its program once (derivatives.py, forward.py) and runs it as generated
+    # Python, compiled on first use (interpreted past COMPILE_LIMIT nodes); a domain error
+    # re-runs the interpreter, which names the node.
+
+    def select(self, output) -> "Function":
+        """The function of one output (by name or position), with the same variables."""
+        from .autodiff import choose_output
+        from .ir import copy_nodes
+        k = choose_output(self.ir, output)
+        graph = Graph(self.ir.source)
+        mapping = copy_nodes(self.ir, graph)
+        graph.outputs = [mapping[self.ir.outputs[k].index]]
+        graph.output_names = [self.outputs[k]]
+        return Function(self.source, graph)
+
+    def jacobian(self, /, *args, **values) -> list[list[float]]:
+        """The Jacobian at a point: one row per output (`outputs` order), one column per
+        variable (`variables` order); a list of lists (``numpy.array(J)`` for an array).
+        Reverse mode per output or forward mode per variable, whichever is fewer sweeps."""
+        return self._run("jacobian", args, values)[1]
+
+    def jvp(self, tangents, /, *args, **values):
+        """``(value, directional derivative)`` along `tangents` (``{variable: number}``, or
+        numbers in `variables` order), by forward mode; tuples for several outputs."""
+        value, tangent = self._run("jvp", args, values, self._vector(tangents, "tangents"))
+        if isinstance(value, list):
+            return tuple(value), tuple(tangent)
+        return value, tangent
+
+    def hessian(self, /, *args, **values) -> list[list[float]]:
+        """The Hessian at a point: symmetric, rows and columns in `variables` order, a list
+        of lists; forward-over-reverse, one sweep per variable, built once."""
+        if len(self.outputs) > 1:
+            self._several_outputs()
+        return self._run("hessian", args, values)[2]
+
+    def hvp(self, v, /, *args, **values) -> dict[str, float]:
+        """``H·v`` at a point, ``{variable: number}``: forward-over-reverse, at about the
+        cost of a few gradients (``v``: ``{variable: number}`` or numbers in `variables`
+        order)."""
+        if len(self.outputs) > 1:
+            self._several_outputs()
+        hv = self._run("hvp", args, values, self._vector(v, "v"))[2]
+        return dict(zip(self.variables, hv))
+
+    def program(self, kind: str):
+        """The `program.Program` behind a call (``"grad"``, ``"jacobian"``, ``"jvp"``,
+        ``"hessian"``, ``"hvp"``), built once."""
+        return self._runner(kind)[0]
+
+    def _runner(self, kind: str):
+        run = self._runs.get(kind)
+        if run is None:
+            from . import derivatives, forward, autodiff
+            builders = {"grad": autodiff.grad_program, "jacobian": derivatives.jacobian_program,
+                        "jvp": forward.jvp_program, "hessian": derivatives.hessian_program,
+                        "hvp": derivatives.hvp_program}
+            if kind not in builders:
+                raise ValueError(f"unknown program kind {kind!r}")
+            prog = builders[kind](self.ir)
+            fast = None
+            if len(prog.graph.nodes) <= COMPILE_LIMIT:
+                from . import codegen
+                fast = codegen.load_namespace(codegen.program_source(prog, "run"))["run"]
+            run = self._runs[kind] = (prog, fast)
+        return run
+
+    def _run(self, kind: str, args: tuple, values: dict, extra: list | None = None):
+        prog, fast = self._runner(kind)
+        xs = self._floats(args, values) + (extra or [])
+        if fast is not None:
+            try:
+                return _nested(fast(*xs))
+            except FLOAT_ERRORS:
+                pass
+        vals = evaluate(prog.graph, dict(zip(prog.params, xs)), prog.graph.order(prog.roots))
+        out = []
+        for r in prog.results:
+            flat = [vals[n.index] for n in r.nodes]
+            out.append(flat[0] if not r.shape else flat if len(r.shape) == 1 else
+                       [flat[i:i + r.shape[1]] for i in range(0, len(flat), r.shape[1] or 1)])
+        return tuple(out)
+
+    def _vector(self, v, what: str) -> list[float]:
+        """A direction: ``{variable: number}`` (missing ones 0) or numbers in variable order."""
+        names = self.variables
+        if isinstance(v, dict):
+            unknown = sorted(set(v) - set(names))
+            if unknown:
+                raise VariableError(f"{what}: unknown variable{'s' if len(unknown) > 1 else ''} "
+                                    f"{', '.join(map(str, unknown))}; the variables are "
+                                    f"{', '.join(names)}")
+            v = [v.get(name, 0.0) for name in names]
+        try:
+            items = list(v)
+        except TypeError:
+            raise VariableError(f"{what} must be a dict or a sequence of {len(names)} numbers, "
+                                f"got {type(v).__name__}") from None
+        if len(items) != len(names):
+            raise VariableError(f"{what} has {len(items)} numbers for {len(names)} variables "
+                                f"({', '.join(names)})")
+        point = check_values(_Names(names), dict(zip(names, items)))
+        return [point[name] for name in names]
 
 
 #: graphs with more nodes than this are interpreted: compiling 100,000 statements takes seconds
 COMPILE_LIMIT = 20_000
+
+
+class _Names:
+    """The variables alone, for `check_values` on a vector that is not a point."""
+
+    def __init__(self, names):
+        self.variables, self.vars = tuple(names), dict.fromkeys(names)
+
+
+def _nested(result):
+    """A generated function's results with vectors as lists and matrices as lists of rows."""
+    if not isinstance(result, tuple):
+        return result
+    out = []
+    for r in result:
+        if isinstance(r, tuple):
+            r = [list(row) for row in r] if r and isinstance(r[0], tuple) else list(r)
+        out.append(r)
+    return tuple(out)
 
 
 def _leaves(root: Value) -> dict[str, Value]:

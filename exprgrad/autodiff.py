@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .errors import VariableError
+from .errors import OutputError, VariableError
 from .ir import Graph, Node, copy_nodes
 from .ops import OPS
 from .program import Program, Result
@@ -54,15 +54,15 @@ def choose_output(graph: Graph, output: int | str | None) -> int:
     names = graph.output_names
     if output is None:
         if len(graph.outputs) != 1:
-            raise VariableError(f"the program has {len(names)} outputs ({', '.join(names)}): "
-                                "choose one to differentiate, or take the Jacobian")
+            raise OutputError(f"the program has {len(names)} outputs ({', '.join(names)}): "
+                              "choose one to differentiate, or take the Jacobian")
         return 0
     if isinstance(output, int) and not isinstance(output, bool):
         if 0 <= output < len(names):
             return output
     elif output in names:
         return names.index(output)
-    raise VariableError(f"no output {output!r}; the outputs are {', '.join(names)}")
+    raise OutputError(f"no output {output!r}; the outputs are {', '.join(names)}")
 
 
 def reverse_sweep(out: Graph, y: Node, active: bytearray, seed: Node | None = None

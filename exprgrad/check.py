@@ -39,6 +39,7 @@ direction checks the whole gradient at once.  The numbers never wait on sympy pa
 from __future__ import annotations
 
 import math
+import time
 
 from . import symbolic
 from .errors import SymbolicError
@@ -53,16 +54,21 @@ TOLERANCES = {"sym_rtol": SYM_RTOL, "sym_atol": SYM_ATOL, "fd_rtol": FD_RTOL, "f
 
 def check(function, point: dict[str, float], wrt=None, symbolic_side: bool = True,
           budget: symbolic.Budget | None = None,
-          fd_seconds: float = FD_TIME_BUDGET) -> Report:
+          fd_seconds: float = FD_TIME_BUDGET, dag=None) -> Report:
     """Compare the DAG's gradient at `point` with sympy, exp-expanded sympy and finite
     differences, for the variables in `wrt` (default: all).  ``symbolic_side=False`` skips
-    sympy (the CLI's --no-check).  DomainError if the DAG cannot evaluate at the point."""
+    sympy (the CLI's --no-check).  ``dag``: ``(value, {variable: partial})`` computed by
+    another program (a Jacobian's row) to check instead of ``function.grad``'s.
+    DomainError if the DAG cannot evaluate at the point."""
     names = list(function.variables if wrt is None else wrt)
-    value, grads = function.grad(**point)
+    value, grads = function.grad(**point) if dag is None else dag
     rows = [Row(n, point[n], grads[n]) for n in names]
     report = Report(function.output_name, value, dict(point), rows, tolerances=TOLERANCES)
     if symbolic_side:
-        _symbolic(function, point, report, budget or symbolic.Budget())
+        forms = function._closed_forms()
+        _symbolic(report, point, budget or symbolic.Budget(),
+                  lambda row, expanded, budget: forms.derivative(row.name, expanded, budget,
+                                                                 tidied=False))
     else:
         report.skipped["sympy"] = report.skipped["exp-expanded"] = "skipped (--no-check)"
     fd = FiniteDifferences(function.ir, point, fd_seconds)
@@ -99,15 +105,60 @@ def _directional(fd: FiniteDifferences, point: dict, grads: dict) -> Directional
     return Directional(dag, estimate.value, estimate.error, ok)
 
 
-def _symbolic(function, point, report: Report, budget: symbolic.Budget) -> None:
-    forms = function._closed_forms()
+def check_hessian(function, point: dict[str, float], wrt=None, symbolic_side: bool = True,
+                  budget: symbolic.Budget | None = None,
+                  fd_seconds: float = FD_TIME_BUDGET) -> Report:
+    """The second-order check: each Hessian entry (a, b), a <= b in `wrt` order, three ways —
+    the DAG's Hessian program (forward over reverse), sympy's ∂²/∂a∂b of the closed form (its
+    own diff, twice) and finite differences of the DAG's gradient ∂f/∂b along a — judged like
+    the gradient's rows, kinks included.  One output (`Function.select` picks it)."""
+    names = list(function.variables if wrt is None else wrt)
+    index = {v: i for i, v in enumerate(function.variables)}
+    value, _, hess = function._run("hessian", (), point)
+    pairs = {f"{a}, {b}": (a, b) for i, a in enumerate(names) for b in names[i:]}
+    rows = [Row(name, None, hess[index[a]][index[b]]) for name, (a, b) in pairs.items()]
+    report = Report(function.output_name, value, dict(point), rows, tolerances=TOLERANCES,
+                    order=2)
+    if symbolic_side:
+        forms = function._closed_forms()
+        _symbolic(report, point, budget or symbolic.Budget(),
+                  lambda row, expanded, budget: forms.second_derivative(
+                      *pairs[row.name], expanded, budget, tidied=False))
+    else:
+        report.skipped["sympy"] = report.skipped["exp-expanded"] = "skipped (--no-check)"
+    grad = function.program("grad")
+    partial = dict(zip(grad.wrt, grad.result("grad").nodes))
+    deadline, out_of_time, kinked = time.monotonic() + fd_seconds, False, {}
+    by_column: dict[str, FiniteDifferences] = {}
+    for row in rows:
+        a, b = pairs[row.name]
+        fd = by_column.get(b)
+        if fd is None:
+            fd = by_column[b] = FiniteDifferences(grad.graph, point,
+                                                  max(0.0, deadline - time.monotonic()),
+                                                  root=partial[b])
+        if a in fd.kinked:
+            kinked[row.name] = fd.kinked[a]
+        try:
+            _fill(row, fd.partial(a))
+        except OutOfTime:
+            out_of_time = True
+    if out_of_time:
+        report.skipped["finite diff"] = (f"skipped: time budget of {fd_seconds:g} s for "
+                                         "finite differences")
+    _judge(report, kinked, out_of_time)
+    return report
+
+
+def _symbolic(report: Report, point, budget: symbolic.Budget, formula) -> None:
+    """Fill the sympy columns: ``formula(row, expanded, budget)`` is the row's closed form."""
     columns = (("sympy", False), ("exp-expanded", True))
     for row in report.rows:
         for column, expanded in columns:
             if column in report.skipped:
                 continue
             try:
-                expr = forms.derivative(row.name, expanded, budget, tidied=False)
+                expr = formula(row, expanded, budget)
                 result = symbolic.evaluate(expr, point, budget)
             except SymbolicError as err:
                 report.skipped[column] = str(err).replace("symbolic side skipped: ",

@@ -14,7 +14,7 @@ import sys
 
 from . import __version__
 from .api import Function, compile
-from .errors import CodegenError, ExprError, ExprSyntaxError, VariableError
+from .errors import CodegenError, ExprError, ExprSyntaxError, OutputError, VariableError
 from .ops import CONSTANTS, FUNCTIONS
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
@@ -36,6 +36,11 @@ what the flags do together:
                              table on stdout, or on stderr when the code is)
   --wrt NAME ...             only these partials: table rows, closed forms, emitted code,
                              --dot-grad; without --at all variables are listed, these marked
+  --hessian                  second order too: the Hessian with its check (--at), its closed
+                             forms, hess_NAME and hvp_NAME in emitted code, its program (--dot-grad)
+  --jacobian                 several outputs (`p, q` ends the program): the Jacobian, each
+                             row checked (--at), jac_NAME (--emit); the default for several
+  --of NAME                  of several outputs, the one to differentiate (its gradient, Hessian)
   --json                     one JSON object in any mode (with --emit the code is in "code")
   --dot FILE, --dot-grad F   pictures, with any mode
   The expression comes first, or after --at/--wrt's values when it is not NAME=VALUE
@@ -65,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wrt", nargs="+", metavar="NAME", default=None,
                    help="only these variables' partial derivatives")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--hessian", action="store_true",
+                   help="second derivatives too: the Hessian (checked with --at), its closed "
+                        "forms, or hess_NAME/hvp_NAME with --emit")
+    p.add_argument("--jacobian", action="store_true",
+                   help="for a program of several outputs: the Jacobian (the default then)")
+    p.add_argument("--of", metavar="NAME", default=None,
+                   help="of several outputs, the one to differentiate")
     p.add_argument("--emit", choices=("python", "numpy", "c"), default=None,
                    help="print standalone value-and-gradient code for this target")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
@@ -119,6 +131,20 @@ def parse_point(items: list[str]) -> dict[str, float]:
     return point
 
 
+def target(f: Function, args) -> list[Function]:
+    """The functions a mode works on: the one output (or the one --of names), or each output
+    of several (the rows of the Jacobian)."""
+    if args.of is not None:
+        return [f.select(args.of)]
+    if len(f.outputs) > 1:
+        if args.hessian:
+            raise OutputError(f"the program has {len(f.outputs)} outputs "
+                              f"({', '.join(f.outputs)}): --hessian needs one, choose it with "
+                              f"--of {f.outputs[0]}")
+        return [f.select(k) for k in range(len(f.outputs))]
+    return [f]
+
+
 def select(f: Function, wrt: list[str] | None) -> list[str]:
     if not wrt:
         return list(f.variables)
@@ -134,20 +160,49 @@ def run_at(f: Function, args, data: dict | None = None, stream=None) -> int:
     form's and finite differences' (check.py); exit 1 when any row disagrees.  With `data`
     (--json) the figures go into it instead of being printed; the table goes to `stream`."""
     from . import formulas
-    from .check import check
+    from .check import check, check_hessian
     point = parse_point(args.at)
     names = select(f, args.wrt)
-    report = check(f, point, wrt=names, symbolic_side=not args.no_check)
-    status = EXIT_OK if report.ok else EXIT_DISAGREE
+    functions = target(f, args)
+    # Several outputs: the DAG's figures are the Jacobian program's rows (the figures
+    # `f.jacobian` gives), each checked against its output's closed forms and differences.
+    rows = [None] if len(functions) == 1 else [
+        (value, dict(zip(f.variables, row))) for value, row in
+        zip(f(**point), f.jacobian(**point))]
+    reports = [check(g, point, wrt=names, symbolic_side=not args.no_check, dag=dag)
+               for g, dag in zip(functions, rows)]
+    if args.hessian:
+        reports.append(check_hessian(functions[0], point, wrt=names,
+                                     symbolic_side=not args.no_check))
+    status = EXIT_OK if all(r.ok for r in reports) else EXIT_DISAGREE
     if data is not None:
-        data.update({"expression": f.source, "output": f.output_name, "value": report.value,
-                     "variables": list(f.variables), "point": point,
-                     "grad": {r.name: r.dag for r in report.rows}, "check": report.to_dict()})
-        if not args.no_check:
-            data.update(formulas.json_fields(f, names, cached_only=True))
+        first = reports[0]
+        data.update({"expression": f.source, "outputs": list(f.outputs),
+                     "variables": list(f.variables), "point": point})
+        if len(functions) == 1:
+            data.update({"output": first.output, "value": first.value,
+                         "grad": {r.name: r.dag for r in first.rows}, "check": first.to_dict()})
+            if not args.no_check:
+                data.update(formulas.json_fields(functions[0], names, cached_only=True))
+        else:
+            data.update({"values": {r.output: r.value for r in reports},
+                         "jacobian": [[row.dag for row in r.rows] for r in reports],
+                         "checks": {r.output: r.to_dict() for r in reports}})
+        if args.hessian:
+            h = reports[-1]
+            data["hessian"] = {"variables": names, "check": h.to_dict(),
+                               "matrix": _matrix(functions[0], point, names)}
         return status
-    print(report.render(symbolic=not args.no_check), file=stream or sys.stdout)
+    out = stream or sys.stdout
+    print("\n\n".join(r.render(symbolic=not args.no_check) for r in reports), file=out)
     return status
+
+
+def _matrix(f: Function, point: dict, names: list[str]) -> list[list[float]]:
+    """The Hessian by `names` (rows and columns in that order)."""
+    full = f.hessian(**point)
+    index = {v: i for i, v in enumerate(f.variables)}
+    return [[full[index[a]][index[b]] for b in names] for a in names]
 
 
 def run_structure(f: Function, args, data: dict | None = None) -> int:
@@ -155,25 +210,37 @@ def run_structure(f: Function, args, data: dict | None = None) -> int:
     sympy, its closed forms; into `data` instead with --json."""
     from . import formulas
     names = select(f, args.wrt)
+    functions = target(f, args)
+    order = 2 if args.hessian else 1
     if data is not None:
-        data.update({"expression": f.source, "output": f.output_name, "normalized": str(f),
-                     "variables": list(f.variables), "wrt": names})
-        data.update(formulas.json_fields(f, names))
+        data.update({"expression": f.source, "output": f.output_name, "outputs": list(f.outputs),
+                     "normalized": str(f), "variables": list(f.variables), "wrt": names})
+        if len(functions) == 1:
+            data.update(formulas.json_fields(functions[0], names))
+        else:
+            data["closed_forms"] = {g.output_name: formulas.json_fields(g, names)
+                                    for g in functions}
         return EXIT_OK
     print(str(f))
     print(f"variables: {', '.join(f.variables) or '(none)'}")
+    if len(f.outputs) > 1:
+        print(f"outputs: {', '.join(f.outputs)}")
     if args.wrt:
         print(f"differentiated with respect to: {', '.join(names)}")
-    print()
-    print(formulas.equations(f, names, latex_form=args.latex))
+    for g in functions:
+        print()
+        print(formulas.equations(g, names, latex_form=args.latex, order=order))
     return EXIT_OK
 
 
 def run_emit(f: Function, args, data: dict | None = None) -> int:
     """--emit: the code (C: and its header, FILE.h beside -o FILE, or alone with --header); with
     --json they go into `data` instead of standard output (files are written all the same)."""
+    if len(f.outputs) > 1 and args.hessian and args.of is None:
+        target(f, args)                           # says to choose an output
     options = dict(name=args.name, strategy=args.strategy,
-                   wrt=select(f, args.wrt) if args.wrt else None)
+                   wrt=select(f, args.wrt) if args.wrt else None,
+                   order=2 if args.hessian else 1, output=args.of)
     if data is not None:
         data.setdefault("expression", f.source)
         data.setdefault("variables", list(f.variables))
@@ -219,14 +286,12 @@ def draw_pictures(f: Function, args) -> None:
     """--dot: the Value DAG at --at (or the structure); --dot-grad: the gradient program."""
     import warnings
 
-    from .autodiff import grad_program
     from .draw import NoGraphvizWarning, draw_dot, render
     point = parse_point(args.at) if args.at is not None else None
     if args.dot is None and args.dot_grad is None:
         return
     # With --expand, `f` was compiled with expand=True: the pictures show the exp nodes.
-    jobs = [(args.dot, lambda: f),
-            (args.dot_grad, lambda: grad_program(f.ir, select(f, args.wrt)))]
+    jobs = [(args.dot, lambda: f), (args.dot_grad, lambda: derivative_program(f, args))]
     for path, what in jobs:
         if path is None:
             continue
@@ -247,6 +312,19 @@ def draw_pictures(f: Function, args) -> None:
             render(drawing, path)
         for note in notes:
             print(f"exprgrad: note: {path}: {note.message}", file=sys.stderr)
+
+
+def derivative_program(f: Function, args):
+    """What --dot-grad draws: the gradient program, the Hessian's (--hessian) or the
+    Jacobian's (several outputs)."""
+    from .autodiff import grad_program
+    from .derivatives import hessian_program, jacobian_program
+    wrt = select(f, args.wrt)
+    if args.hessian:
+        return hessian_program(target(f, args)[0].ir, wrt)
+    if len(f.outputs) > 1 and args.of is None:
+        return jacobian_program(f.ir, wrt)
+    return grad_program(target(f, args)[0].ir, wrt)
 
 
 def _point_item(item: str) -> bool:
@@ -282,6 +360,9 @@ def check_combinations(args, parser) -> None:
         parser.error("--header goes with --emit c")
     if args.no_check and args.at is None:
         parser.error("--no-check goes with --at (it skips the sympy columns of the check)")
+    if args.jacobian and (args.hessian or args.of is not None):
+        parser.error("--jacobian differentiates every output once; --hessian and --of pick one "
+                     "output: choose one of them")
     if args.latex and (args.at is not None or args.emit is not None or args.json):
         parser.error("--latex prints the closed forms of the mode without --at, --emit and "
                      "--json (JSON holds them in LaTeX already)")

@@ -66,7 +66,7 @@ def hessian_program(graph: Graph, wrt: Sequence[str] | None = None,
             entries[i * n + j] = entries[j * n + i] = \
                 tangent.get(partials[j].index) or out.const(0)
     labels = tuple(f"d2_{a}_{b}" for a in wrt for b in wrt)
-    hess = Result("hess", tuple(entries), (n, n), labels)
+    hess = Result("hess", tuple(entries), (n, n), labels, (wrt, wrt))
     return Program("hessian", out, grad.params, grad.results + (hess,), primal=grad.primal,
                    wrt=wrt, adjoints=grad.adjoints, blocks=tuple(blocks))
 
@@ -104,6 +104,6 @@ def jacobian_program(graph: Graph, wrt: Sequence[str] | None = None,
     names = tuple(graph.output_names)
     results = (Result("values", ys, (m,), names),
                Result("jac", tuple(entries), (m, n),
-                      tuple(f"d_{o}_d_{v}" for o in names for v in wrt)))
+                      tuple(f"d_{o}_d_{v}" for o in names for v in wrt), (names, wrt)))
     return Program("jacobian", out, graph.variables, results, primal=ys, wrt=wrt,
                    adjoints=adjoints, blocks=tuple(blocks))

@@ -11,6 +11,7 @@ error has a source position, by the offending line and a caret under the column:
     │   ├── ReassignmentError      a name assigned twice, or a built-in redefined
     │   └── UseBeforeAssignmentError
     ├── VariableError          values passed at evaluation: missing, unknown or not numbers
+    ├── OutputError            an unknown output, or several where one must be chosen
     ├── DomainError            log(-1), 1/0, asin(2), exp(1000): names the node
     ├── SymbolicError          the sympy side could not finish within its budget
     ├── CodegenError           a target or an option code generation does not know
@@ -127,6 +128,11 @@ class UseBeforeAssignmentError(NameResolutionError):
 
 class VariableError(ExprError):
     """Values given at evaluation time are missing, unknown or not numbers."""
+
+
+class OutputError(ExprError):
+    """An output that does not exist, or a program of several outputs asked for something
+    that needs one (its gradient, its Hessian): choose it, or take the Jacobian."""
 
 
 class DomainError(ExprError):

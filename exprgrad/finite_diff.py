@@ -56,10 +56,13 @@ class FiniteDifferences:
     """Central differences of a graph's float forward at a point, Ridders-extrapolated, kept
     off kinks; ``kinked`` maps each variable that reaches a kink at the point to a note."""
 
-    def __init__(self, graph, point: dict[str, float], seconds: float):
+    def __init__(self, graph, point: dict[str, float], seconds: float, root=None):
+        """``root``: the node whose derivatives are taken (default: the graph's output; a
+        gradient program's partial gives finite differences of the gradient)."""
         self.graph, self.point = graph, dict(point)
-        self.order = graph.order()
-        self.out = graph.output.index
+        root = graph.output if root is None else root
+        self.order = graph.order([root])
+        self.out = root.index
         self.deadline = time.monotonic() + seconds
         self.kinks = [n for n in self.order if n.args and OPS[n.op].kink is not None]
         vals = evaluate(graph, self.point, self.order)

@@ -78,8 +78,18 @@ def equation(lhs: str, expr, latex_form: bool = False, lhs_is_latex: bool = Fals
     return pretty_equation(lhs, expr)
 
 
-def equations(function, names, latex_form: bool = False) -> str:
-    """``f = ...`` and ``∂f/∂name = ...`` for each name; what was skipped, in its place."""
+def second_lhs(out: str, a: str, b: str, latex: bool = False) -> str:
+    """``∂²out/∂a∂b`` (``∂²out/∂a²`` on the diagonal), or its LaTeX."""
+    if latex:
+        den = (rf"\partial {sympy.latex(symbol(a))}^{{2}}" if a == b else
+               rf"\partial {sympy.latex(symbol(a))} \partial {sympy.latex(symbol(b))}")
+        return rf"\frac{{\partial^{{2}} {sympy.latex(symbol(out))}}}{{{den}}}"
+    return f"∂²{out}/∂{a}²" if a == b else f"∂²{out}/∂{a}∂{b}"
+
+
+def equations(function, names, latex_form: bool = False, order: int = 1) -> str:
+    """``f = ...`` and ``∂f/∂name = ...`` for each name (``order=2``: and ``∂²f/∂a∂b`` for
+    each pair a ≤ b); what was skipped, in its place."""
     forms, budget, out = function._closed_forms(), Budget(), function.output_name
     lines = []
     try:
@@ -88,6 +98,11 @@ def equations(function, names, latex_form: bool = False) -> str:
             expr = forms.derivative(name, budget=budget)
             lines.append(equation(partial_lhs(out, name, latex_form), expr, latex_form,
                                   lhs_is_latex=True))
+        for i, a in enumerate(names if order == 2 else ()):
+            for b in names[i:]:
+                expr = forms.second_derivative(a, b, budget=budget)
+                lines.append(equation(second_lhs(out, a, b, latex_form), expr, latex_form,
+                                      lhs_is_latex=True))
     except ExprError as err:
         lines.append(str(err))
     tall = any("\n" in line for line in lines)       # pretty fractions: a blank line between

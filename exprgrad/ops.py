@@ -341,10 +341,11 @@ def _logaddexp(a, b):
 
 
 # logaddexp(a, b) = log(exp(a) + exp(b)); the language's logsumexp(a, b, c, ...) folds it.
-# Its partials are the softmax weights exp(a - out), exp(b - out).
+# Its partials are the softmax weights exp(a - out) = sigmoid(a - b): written as sigmoids,
+# they are exact where a - b is (exp(a - out) would lose |out|·eps in the subtraction).
 op("logaddexp", 2, fwd=_logaddexp,
-   rules=(lambda m, g, out, a, b: g * m.exp(a - out),
-          lambda m, g, out, a, b: g * m.exp(b - out)),
+   rules=(lambda m, g, out, a, b: g * m.sigmoid(a - b),
+          lambda m, g, out, a, b: g * m.sigmoid(b - a)),
    sym=lambda s, a, b: s.log(s.exp(a) + s.exp(b)),
    code={"python": "(max({0}, {1}) + math.log1p(math.exp(-abs({0} - {1}))))",
          "numpy": "np.logaddexp({0}, {1})",
@@ -454,9 +455,15 @@ def _log(m, x, base=None):
 
 
 def _softmax(m, *zs):
-    # exp(z_i - logsumexp(z)): no exponential of a large number, and the values sum to 1.
-    lse = _fold("logaddexp")(m, *zs)
-    return [m.exp(z - lse) for z in zs]
+    # exp(z_i - max z) / sum_j exp(z_j - max z), as PyTorch computes it: no exponential of a
+    # large number, every difference z_i - max z exact where it matters, so the values sum to 1
+    # within a few ulps (exp(z_i - logsumexp(z)) would lose |z|·eps in the subtraction).
+    top = _fold("max")(m, *zs)
+    es = [m.exp(z - top) for z in zs]
+    total = es[0]
+    for e in es[1:]:
+        total = total + e
+    return [e / total for e in es]
 
 
 #: names callable from exprgrad text

@@ -44,6 +44,7 @@ class Result:
     nodes: tuple
     shape: tuple[int, ...]
     labels: tuple[str, ...]
+    axes: tuple = ()              # what each axis runs over: (("p", "q"), ("x", "y")) for a Jacobian
 
     def __post_init__(self):
         if self.name not in RESULT_NAMES:
@@ -58,7 +59,7 @@ class Result:
     def rows(self) -> list[tuple]:
         """The entries of a matrix, one tuple per row (a vector: one row)."""
         width = self.shape[-1] if self.shape else 1
-        return [self.nodes[i:i + width] for i in range(0, len(self.nodes), width)]
+        return [self.nodes[i:i + width] for i in range(0, len(self.nodes), width or 1)]
 
 
 @dataclass

@@ -23,9 +23,10 @@ _COLOURS = {"agree": "#1e8449", "disagree": "#c0392b", "kink": "#b9770e", "skipp
 
 @dataclass
 class Row:
-    """One variable's figures; None where a figure is unavailable (see `notes`)."""
+    """One variable's figures (or one Hessian entry's); None where a figure is unavailable
+    (see `notes`)."""
     name: str
-    value: float                        # the variable's value at the point
+    value: float | None                 # the variable's value at the point (None: an entry)
     dag: float
     sympy: float | None = None
     expanded: float | None = None
@@ -78,6 +79,7 @@ class Report:
     skipped: dict[str, str] = field(default_factory=dict)   # column → reason
     directional: Directional | None = None
     tolerances: dict[str, float] = field(default_factory=dict)   # check.py's, for the notes
+    order: int = 1              # 2: the rows are Hessian entries "a, b" (∂²f/∂a∂b)
 
     @property
     def ok(self) -> bool:
@@ -86,12 +88,15 @@ class Report:
 
     def table(self) -> tuple[list[str], list[list[str]]]:
         """Header and rows (strings) of the table that `str()` and the CLI print."""
-        header = ["variable", "value", f"∂{self.output}/∂variable", "sympy", "exp-expanded",
-                  "finite diff", "agree"]
-        rows = [[r.name, repr(r.value), _num(r.dag), _num(r.sympy, "sympy" in self.skipped),
-                 _num(r.expanded, "exp-expanded" in self.skipped), _num(r.fd), r.mark]
-                for r in self.rows]
-        return header, rows
+        figures = [[_num(r.dag), _num(r.sympy, "sympy" in self.skipped),
+                    _num(r.expanded, "exp-expanded" in self.skipped), _num(r.fd), r.mark]
+                   for r in self.rows]
+        tail = ["sympy", "exp-expanded", "finite diff", "agree"]
+        if self.order == 2:
+            return (["variables", f"∂²{self.output}/∂a∂b", *tail],
+                    [[r.name, *f] for r, f in zip(self.rows, figures)])
+        return (["variable", "value", f"∂{self.output}/∂variable", *tail],
+                [[r.name, repr(r.value), *f] for r, f in zip(self.rows, figures)])
 
     def notes(self) -> list[str]:
         """The lines under the table: what was skipped and why, kinks, the verdict."""
@@ -144,8 +149,11 @@ class Report:
 
     def __repr__(self) -> str:
         verdict = self.notes()[-1] if self.rows or self.directional else "nothing compared"
+        what = "variable" if self.order == 1 else "Hessian entr"
+        plural = ("s" if self.order == 1 else "ies") if len(self.rows) != 1 else \
+            ("" if self.order == 1 else "y")
         return (f"<Report {self.output} = {_num(self.value)}, {len(self.rows)} "
-                f"variable{'s' * (len(self.rows) != 1)}: {verdict}>")
+                f"{what}{plural}: {verdict}>")
 
     def _repr_pretty_(self, p, cycle) -> None:
         """IPython's text display: the whole report, as ``print(report)`` shows it."""
@@ -170,7 +178,8 @@ class Report:
                 f'<ul style="list-style:none;padding-left:0">{notes}</ul></div>')
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "rows": {r.name: r.to_dict() for r in self.rows},
+        return {"ok": self.ok, "order": self.order,
+                "rows": {r.name: r.to_dict() for r in self.rows},
                 "skipped": dict(self.skipped),
                 "directional": None if self.directional is None else {
                     "dag": _finite(self.directional.dag), "finite_diff": self.directional.fd,

@@ -278,6 +278,21 @@ class ClosedForms:
                     self._derivatives[key] = tidy(raw) if small <= TIDY_MAX_TREE else raw
         return self._derivatives[key]
 
+    def second_derivative(self, a: str, b: str, expanded: bool = False,
+                          budget: Budget | None = None, tidied: bool = True) -> sympy.Expr:
+        """∂²f/∂a∂b in closed form: `sympy.diff` of ∂f/∂a by b (sympy's own rules, twice)."""
+        key = (f"{a}\0{b}", expanded, tidied)
+        if key not in self._derivatives:
+            budget = budget or Budget()
+            first = self.derivative(a, expanded, budget, tidied=False)
+            form = "exp-expanded " if expanded else ""
+            with budget.guard(f"the {form}second derivative by {a} and {b}"):
+                raw = sympy.diff(first, symbol(b))
+                small = measure(self.graph, expanded=expanded, cap=TIDY_MAX_TREE + 1)[0]
+                self._derivatives[key] = tidy(raw) if tidied and small <= TIDY_MAX_TREE \
+                    else raw
+        return self._derivatives[key]
+
     def derivatives(self, names, expanded: bool = False,
                     budget: Budget | None = None) -> dict[str, sympy.Expr]:
         budget = budget or Budget()

@@ -264,8 +264,9 @@ def _check_ops(ops) -> frozenset:
 
 @st.composite
 def programs(draw, max_statements: int = 3, max_depth: int = 3, ops=None,
-             user_functions: bool = True):
-    """``(text, point)``: a random well-formed program and a point inside its domains."""
+             user_functions: bool = True, outputs: int = 1):
+    """``(text, point)``: a random well-formed program and a point inside its domains;
+    ``outputs`` > 1 ends it with that many outputs (``e1, e2`` or ``a, b = e1, e2``)."""
     ops = _check_ops(ops)
     b = _Builder(draw, ops, max_depth)
     names = draw(st.lists(st.sampled_from(VARIABLES), min_size=1, max_size=3, unique=True))
@@ -281,17 +282,21 @@ def programs(draw, max_statements: int = 3, max_depth: int = 3, ops=None,
         e = b.expr(env, max_depth)
         lines.append(f"{name} ={b.space() or ' '}{e.text}")
         env[name] = e.value
-    final = b.expr(env, max_depth)
+    finals = [b.expr(env, max_depth) for _ in range(outputs)]
     if not b.used:                     # at least one variable, so there is a gradient
         var = Expr(names[0], b.point[names[0]], PREC_ATOM, ("name", names[0]))
         b.used.add(names[0])
-        final = Expr(f"{b.at_least(final, PREC_ADD).text} + {var.text}",
-                     final.value + var.value, PREC_ADD, ("add", final.tree, var.tree))
+        final = finals[0]
+        finals[0] = Expr(f"{b.at_least(final, PREC_ADD).text} + {var.text}",
+                         final.value + var.value, PREC_ADD, ("add", final.tree, var.tree))
+    texts = ", ".join(f.text for f in finals)
     if draw(st.booleans()):
-        out = draw(st.sampled_from([n for n in ("f", "o", "loss") if n not in env]))
-        lines.append(f"{out} = {final.text}")
+        free = [n for n in ("f", "o", "loss", "p", "q", "r") if n not in env]
+        outs = draw(st.lists(st.sampled_from(free), min_size=outputs, max_size=outputs,
+                             unique=True))
+        lines.append(f"{', '.join(outs)} = {texts}")
     else:
-        lines.append(final.text)
+        lines.append(texts)
     text = _join(draw, lines)
     return text, {n: v for n, v in b.point.items() if n in b.used}
 

@@ -304,7 +304,7 @@ COSTLY = {op for op in OPS if OPS[op].arity and op not in ("step", "gate", "sign
 
 def test_costly_rules_are_the_known_ones():
     # pow: b-1, pow, *, xlogy; div: /, -, /; asin, acos: *, -, sqrt, /; atan: *, +, /;
-    # logaddexp: a - out, exp, b - out, exp (the two softmax weights).
+    # logaddexp: a - b, sigmoid, b - a, sigmoid (the two softmax weights).
     assert COSTLY == {"pow", "div", "asin", "acos", "atan", "logaddexp"}
 
 

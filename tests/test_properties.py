@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 
 import exprgrad as eg
 from exprgrad import syntax
-from exprgrad.check import check
+from exprgrad.check import check, check_hessian
+from exprgrad.derivatives import hessian_program
 from exprgrad import ir, program
 from exprgrad.autodiff import grad_program
 from exprgrad.expand import expand, expandable
@@ -59,6 +60,55 @@ def test_random_programs_dag_sympy_expanded_fd_agree_and_expand_keeps_gradients(
     properties()
     assert seen["time skips"] <= MAX_TIME_SKIPS * seen["examples"], seen
     assert WANTED - covered == set(), "constructs the examples never used"
+
+
+SECOND_ORDER = settings(max_examples=max(60, EXAMPLES // 8), deadline=None, database=None,
+                        derandomize=not SOAK,
+                        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def test_random_programs_hessian_agrees_three_ways():
+    """The Hessian program (forward over reverse) against sympy's second derivatives and
+    finite differences of the gradient; exactly symmetric."""
+    seen = {"examples": 0, "time skips": 0}
+
+    @SECOND_ORDER
+    @given(programs(max_statements=2, max_depth=2))
+    def hessians(case):
+        text, point = case
+        f = eg.compile(text)
+        program.check(hessian_program(f.ir))
+        seen["examples"] += 1
+        report = check_hessian(f, point, budget=Budget(seconds=10))
+        assert report.ok, f"{text!r} at {point}\n{report}"
+        if report.skipped:
+            seen["time skips"] += 1
+        hess = f.hessian(**point)
+        assert all(hess[i][j] == hess[j][i] for i in range(len(hess)) for j in range(i))
+
+    hessians()
+    assert seen["time skips"] <= max(2, MAX_TIME_SKIPS * seen["examples"]), seen
+
+
+def test_random_programs_of_several_outputs_jacobian_is_each_outputs_gradient():
+    @SECOND_ORDER
+    @given(programs(max_statements=2, max_depth=2, outputs=3))
+    def jacobians(case):
+        text, point = case
+        f = eg.compile(text)
+        assert len(f.outputs) == 3
+        jac = f.jacobian(**point)
+        values = f(**point)
+        for k, name in enumerate(f.outputs):
+            value, grads = f.select(name).grad(**point)
+            assert value == values[k]
+            for j, v in enumerate(f.variables):
+                assert math.isclose(jac[k][j], grads[v], rel_tol=1e-12, abs_tol=1e-12), (
+                    text, name, v)
+        report = check(f.select(2), point, budget=Budget(seconds=10))
+        assert report.ok, f"{text!r} at {point}\n{report}"
+
+    jacobians()
 
 
 def passes_leave_valid_graphs(text: str) -> None:

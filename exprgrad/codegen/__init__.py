@@ -27,7 +27,7 @@ from typing import Sequence
 
 from ..errors import CodegenError
 from ..ir import Graph, gc_paused
-from ..program import Program, Result
+from ..program import Program, Result, forward_program
 from .backend import Backend, printable
 from .c import C
 from .emit import FunctionPrinter
@@ -40,8 +40,9 @@ BACKENDS: dict[str, Backend] = {"python": PYTHON, "numpy": NUMPY, "c": C}
 STRATEGIES = ("reverse", "symbolic")
 MAX_SOURCE = 2000            # characters of the source expression repeated in the header
 
-__all__ = ["BACKENDS", "STRATEGIES", "emit", "emit_header", "kernel_source", "build",
-           "backend", "load_namespace", "load_python", "math"]
+__all__ = ["BACKENDS", "STRATEGIES", "emit", "emit_header", "emit_programs", "functions",
+           "kernel_source",
+           "program_source", "build", "backend", "load_namespace", "load_python", "math"]
 
 
 def backend(target: str) -> Backend:
@@ -51,23 +52,59 @@ def backend(target: str) -> Backend:
     return found
 
 
-def build(graph: Graph, strategy: str = "reverse", wrt: Sequence[str] | None = None) -> Program:
+def build(graph: Graph, strategy: str = "reverse", wrt: Sequence[str] | None = None,
+          output: int | str | None = None) -> Program:
     """The gradient program for `strategy`: results ``value`` and ``grad``."""
     if strategy == "reverse":
         from ..autodiff import grad_program
-        return grad_program(graph, wrt)
+        return grad_program(graph, wrt, output)
     if strategy == "symbolic":
         from .from_sympy import symbolic_program
-        return symbolic_program(graph, wrt)
+        return symbolic_program(graph, wrt, output)
     raise CodegenError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
 
 
 def value_view(prog: Program) -> Program:
-    """The forward part of a program (its primal outputs) as a program of kind ``value``."""
-    label = prog.results[0].labels if prog.results[0].name == "value" else ("value",)
-    return Program("value", prog.graph, prog.params,
-                   (Result("value", prog.primal, (), label[:1]),), primal=prog.primal,
+    """The forward part of a program (its primal outputs, their labels) as a program of kind
+    ``value``: one scalar, or the vector of several outputs."""
+    first = prog.results[0]
+    result = Result("value", first.nodes, (), first.labels) if first.name == "value" else \
+        Result("values", first.nodes, first.shape, first.labels)
+    return Program("value", prog.graph, prog.params, (result,), primal=prog.primal,
                    param_names=prog.param_names)
+
+
+def functions(graph: Graph, name: str = "f", strategy: str = "reverse",
+              wrt: Sequence[str] | None = None, order: int = 1,
+              output: int | str | None = None) -> list[tuple[str, Program]]:
+    """The functions of a generated file, ``(name, program)`` in order:
+
+    - one output (or ``output`` chosen): ``name`` (value), ``grad_<name>`` (value, gradient)
+      and with ``order=2`` ``hess_<name>`` (value, gradient, Hessian) and ``hvp_<name>``
+      (value, gradient, Hessian times the tangent ``v_x, ...`` given after the variables);
+    - several outputs: ``name`` (values) and ``jac_<name>`` (values, Jacobian).
+    """
+    from ..autodiff import choose_output
+    from ..derivatives import hessian_program, hvp_program, jacobian_program
+    if order not in (1, 2):
+        raise CodegenError(f"order must be 1 or 2, not {order!r}")
+    if len(graph.outputs) > 1 and output is None:
+        if order == 2:
+            raise CodegenError(f"the program has {len(graph.outputs)} outputs "
+                               f"({', '.join(graph.output_names)}): second derivatives are "
+                               "written for one of them; choose it (output=, --output)")
+        jac = jacobian_program(graph, wrt)
+        return [(name, value_view(jac)), (f"jac_{name}", jac)]
+    output = choose_output(graph, output)
+    grad = build(graph, strategy, wrt, output)
+    found = [(name, value_view(grad)), (f"grad_{name}", grad)]
+    if order == 2:
+        if strategy != "reverse":
+            raise CodegenError("the symbolic strategy writes first derivatives only; "
+                               "second order uses the reverse strategy")
+        found += [(f"hess_{name}", hessian_program(graph, wrt, output)),
+                  (f"hvp_{name}", hvp_program(graph, wrt, output))]
+    return found
 
 
 def _check_name(be: Backend, name) -> None:
@@ -77,9 +114,11 @@ def _check_name(be: Backend, name) -> None:
 
 @gc_paused()    # building ~10^5 nodes and lines with the collector on is quadratic (W4)
 def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse",
-         wrt: Sequence[str] | None = None) -> str:
+         wrt: Sequence[str] | None = None, order: int = 1,
+         output: int | str | None = None) -> str:
     """Standalone source for `target` ("python", "numpy" or "c"): ``name`` (the value) and
-    ``grad_<name>`` (value and partials by the variables of `wrt`, default all).
+    ``grad_<name>`` (value and partials by the variables of `wrt`, default all); more with
+    ``order=2`` or several outputs (see `functions`).
 
     >>> from exprgrad.lower import lower
     >>> from exprgrad.parse import parse
@@ -96,27 +135,30 @@ def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse",
     """
     be = backend(target)
     _check_name(be, name)
-    functions = _functions(build(graph, strategy, wrt), name)
-    return _file(graph, be, functions, strategy)
+    return _file(graph, be, functions(graph, name, strategy, wrt, order, output), strategy)
+
+
+def emit_programs(graph: Graph, target: str, found: list[tuple[str, Program]],
+                  strategy: str = "reverse") -> str:
+    """The file for programs already built, ``[(function name, program), ...]`` (what
+    `functions` returns): for callers that time or reuse the passes."""
+    return _file(graph, backend(target), found, strategy)
 
 
 def emit_header(graph: Graph, name: str = "f", strategy: str = "reverse",
-                wrt: Sequence[str] | None = None) -> str:
+                wrt: Sequence[str] | None = None, order: int = 1,
+                output: int | str | None = None) -> str:
     """The C header declaring what `emit(graph, "c", name, ...)` defines, with its docs."""
     _check_name(C, name)
-    functions = _functions(build(graph, strategy, wrt), name)
+    found = functions(graph, name, strategy, wrt, order, output)
     guard = f"EXPRGRAD_{name.upper()}_H"
-    printers = [(fname, FunctionPrinter(prog, C, [n for n, _ in functions]))
-                for fname, prog in functions]
+    printers = [(fname, FunctionPrinter(prog, C, [n for n, _ in found]))
+                for fname, prog in found]
     lines = _header(graph, C, printers, strategy)
     lines += ["", f"#ifndef {guard}", f"#define {guard}", ""]
     for fname, printer in printers:
         lines += C.header(fname, printer.params, printer.prog.results)
     return "\n".join(lines + ["", f"#endif  /* {guard} */", ""])
-
-
-def _functions(grad: Program, name: str) -> list[tuple[str, Program]]:
-    return [(name, value_view(grad)), (f"grad_{name}", grad)]
 
 
 def _file(graph: Graph, be: Backend, functions: list[tuple[str, Program]], strategy: str,
@@ -165,16 +207,23 @@ def kernel_source(graph: Graph) -> str:
     computed in one call.  Anything else — positional arguments, a missing or unknown
     variable, a value ``float()`` rejects, a math error — goes to the module globals
     ``checked_value`` / ``checked_grad`` (the loader sets them), which name the problem.
-    Same statements as ``f`` / ``grad_f``, so the same floats.  One output only."""
-    grad = build(graph)
-    functions = _functions(grad, "f")
-    be = PYTHON
-    text = _file(graph, be, functions, "reverse", KERNEL_NAMES)
-    extra = []
-    for (fname, prog), kind in zip(functions, ("value", "grad")):
-        printer = FunctionPrinter(prog, be, KERNEL_NAMES)
-        extra.append(_keyword_entry(printer, kind))
+    Same statements as ``f`` / ``grad_f``, so the same floats.  Several outputs: ``f`` and
+    ``value_kw`` only (the value is the tuple of outputs)."""
+    if len(graph.outputs) > 1:
+        found = [("f", forward_program(graph))]
+    else:
+        found = functions(graph, "f")
+    text = _file(graph, PYTHON, found, "reverse", KERNEL_NAMES)
+    extra = [_keyword_entry(FunctionPrinter(prog, PYTHON, KERNEL_NAMES), kind)
+             for (_, prog), kind in zip(found, ("value", "grad"))]
     return text + "\n\n" + "\n\n\n".join("\n".join(e) for e in extra) + "\n"
+
+
+@gc_paused()
+def program_source(prog: Program, name: str = "run") -> str:
+    """Python for one program as one positional function ``name`` (what `Function` runs for
+    its second-order and Jacobian calls)."""
+    return _file(prog.graph, PYTHON, [(name, prog)], "reverse")
 
 
 def _keyword_entry(printer: FunctionPrinter, kind: str) -> list[str]:

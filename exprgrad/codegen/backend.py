@@ -149,6 +149,7 @@ class Returned:
     shape: tuple[int, ...]
     texts: list[str]
     labels: tuple[str, ...]
+    axes: tuple = ()
 
 
 def printable(text: str) -> str:

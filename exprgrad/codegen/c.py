@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..program import RESULT_NAMES
 from .backend import Backend, Returned
+from .python import matrix_doc
 from .naming import ascii_identifier
 
 IN = "in"
@@ -104,8 +105,9 @@ def describe(name: str, params: list[str], results: list[Returned]) -> list[str]
     lines.append(f"    {IN} = {{{', '.join(params) or '(none)'}}}")
     for r in (results[1:] if _returns_scalar(results) else results):
         if len(r.shape) == 2:
-            lines.append(f"    {out_name(r.name)}[{r.shape[1]}*i + j]: {r.name} row i, column j "
-                         f"({r.shape[0]}×{r.shape[1]}, row-major)")
+            value = results[0].labels[0] if _returns_scalar(results) else "the values"
+            lines.append(f"    {out_name(r.name)}[{r.shape[1]}*i + j] = "
+                         f"{matrix_doc(r, value).split(' = ', 1)[1]}, row-major")
         else:
             lines.append(f"    {out_name(r.name)} = {{{', '.join(r.labels) or '(none)'}}}")
     return lines

@@ -197,7 +197,8 @@ class FunctionPrinter:
         results = []
         for r in prog.results:
             texts = [self.expr(n, stmt)[0] if r.shape else self.ref(n, stmt) for n in r.nodes]
-            results.append(Returned(r.name, r.shape, texts, tuple(map(printable, r.labels))))
+            results.append(Returned(r.name, r.shape, texts, tuple(map(printable, r.labels)),
+                                    r.axes))
         return body, results
 
     def lines(self, fname: str) -> list[str]:
@@ -213,7 +214,7 @@ class FunctionPrinter:
     def shapes(self) -> list[Returned]:
         """The results with their labels for texts (for documentation)."""
         return [Returned(r.name, r.shape, list(map(printable, r.labels)),
-                         tuple(map(printable, r.labels))) for r in self.prog.results]
+                         tuple(map(printable, r.labels)), r.axes) for r in self.prog.results]
 
     def imports(self) -> list[str]:
         """Lines the op forms of this function need beyond the backend's own imports."""

@@ -46,11 +46,12 @@ def _sympy_functions() -> dict:
 _FUNCTIONS = _sympy_functions()
 
 
-def symbolic_program(graph: Graph, wrt: Sequence[str] | None = None) -> Program:
-    """Value and ``grad`` (by the variables of `wrt`, default all), derivatives from sympy
-    after cse."""
+def symbolic_program(graph: Graph, wrt: Sequence[str] | None = None,
+                     output: int | str | None = None) -> Program:
+    """Value and ``grad`` of one output (by the variables of `wrt`, default all),
+    derivatives from sympy after cse."""
     wrt = choose_wrt(graph, wrt)
-    k = choose_output(graph, None)
+    k = choose_output(graph, output)
     out = Graph(graph.source, peephole=True)
     mapping = copy_forward(graph, out)
     symbols = {v: symbol(v) for v in wrt}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import keyword
 
-from .backend import Backend, Returned
+from .backend import Backend, Returned, printable
 from .naming import python_identifier
 
 # Keywords (soft keywords such as `_` and `match` are ordinary names), every builtin
@@ -41,6 +41,8 @@ def _inline(r: Returned) -> str | None:
     """The result on one line, if every entry is a plain name."""
     if not r.shape:
         return r.texts[0]
+    if not r.texts:
+        return "()"
     if len(r.shape) == 1 and r.texts == list(r.labels):
         return "(" + ", ".join(r.texts) + ("," if len(r.texts) == 1 else "") + ")"
     return None
@@ -90,9 +92,21 @@ def describe(name: str, params: list[str], results: list[Returned]) -> list[str]
         if r.name == "grad":
             lines.append(f"    {', '.join(r.labels)}: the partial derivatives of {value}")
         if len(r.shape) == 2:
-            lines.append(f"    {r.name}: {r.shape[0]}×{r.shape[1]}, a tuple of row tuples; "
-                         f"row i, column j is {r.labels[0].split('_', 1)[0]}_<row>_<column>")
+            lines.append(f"    {matrix_doc(r, value)}; a tuple of row tuples")
     return lines
+
+
+def matrix_doc(r: Returned, value: str) -> str:
+    """What entry [i][j] of a matrix result is (every backend's header says it)."""
+    rows, cols = (printable_list(a) for a in r.axes) if r.axes else ("rows", "columns")
+    if r.name == "hess":
+        return (f"{r.name}[i][j] = ∂²{value}/∂a_i∂a_j, a = ({cols}), "
+                f"{r.shape[0]}×{r.shape[1]}, symmetric")
+    return f"{r.name}[i][j] = ∂({rows})[i]/∂({cols})[j], {r.shape[0]}×{r.shape[1]}"
+
+
+def printable_list(names) -> str:
+    return ", ".join(printable(n) for n in names)
 
 
 PYTHON = Backend(
