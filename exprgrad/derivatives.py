@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .autodiff import activity, choose_wrt, copy_forward, grad_program, reverse_sweep
-from .forward import forward_sweep, tangent_names, tangent_var
+from .forward import forward_sweep, tangent_names, tangent_var, users
 from .ir import Graph
 from .program import Program, Result
 
@@ -59,9 +59,10 @@ def hessian_program(graph: Graph, wrt: Sequence[str] | None = None,
     n = len(wrt)
     entries: list = [None] * (n * n)
     blocks = list(grad.blocks)
+    reach = users(out, partials)
     for i, v in enumerate(wrt):
         tangent = forward_sweep(out, partials[i:], {out.var(v).index: out.const(1)}, blocks,
-                                f"second derivatives by {v}")
+                                f"second derivatives by {v}", reach)
         for j in range(i, n):
             entries[i * n + j] = entries[j * n + i] = \
                 tangent.get(partials[j].index) or out.const(0)
@@ -96,9 +97,10 @@ def jacobian_program(graph: Graph, wrt: Sequence[str] | None = None,
             for j, v in enumerate(wrt):
                 entries[k * n + j] = adjoint.get(out.var(v).index) or out.const(0)
     else:
+        reach = users(out, ys)
         for j, v in enumerate(wrt):
             tangent = forward_sweep(out, ys, {out.var(v).index: out.const(1)}, blocks,
-                                    f"derivatives by {v}")
+                                    f"derivatives by {v}", reach)
             for k, y in enumerate(ys):
                 entries[k * n + j] = tangent.get(y.index) or out.const(0)
     names = tuple(graph.output_names)

@@ -41,16 +41,39 @@ def tangent_names(wrt: Sequence[str]) -> dict[str, str]:
     return {tangent_var(v): f"v_{v}" for v in wrt}
 
 
+def users(graph: Graph, roots: Sequence[Node]) -> list[list[int]]:
+    """For each node index, the indices of the nodes below `roots` that use it (for sweeps
+    that visit only what a seed reaches, `forward_sweep`'s ``reach``)."""
+    found: list[list[int]] = [[] for _ in graph.nodes]
+    for node in graph.order(roots):
+        for a in node.args:
+            found[a.index].append(node.index)
+    return found
+
+
 def forward_sweep(out: Graph, roots: Sequence[Node], seeds: dict[int, Node],
-                  blocks: list | None = None, label: str = "tangents along v") -> dict[int, Node]:
+                  blocks: list | None = None, label: str = "tangents along v",
+                  reach: list[list[int]] | None = None) -> dict[int, Node]:
     """Tangents of the nodes below `roots` in `out`, from ``seeds`` (node index → tangent);
     node index → tangent node, absent where the tangent is structurally zero.  ``blocks``,
-    if given, receives ``(None, index of the sweep's first node, label)`` for a comment."""
+    if given, receives ``(None, index of the sweep's first node, label)`` for a comment.
+    ``reach`` (`users`): visit only the nodes the seeds reach, not every node below `roots`
+    — a Hessian's n sweeps then cost what each variable touches, not n times the graph."""
     m = out.math
     tangent = dict(seeds)
     if blocks is not None:
         blocks.append((None, len(out.nodes), f"forward mode: {label}"))
-    for node in out.order(roots):
+    if reach is None:
+        nodes = out.order(roots)
+    else:
+        cone, stack = set(), list(seeds)
+        while stack:
+            for u in reach[stack.pop()]:
+                if u not in cone:
+                    cone.add(u)
+                    stack.append(u)
+        nodes = [out.nodes[i] for i in sorted(cone)]
+    for node in nodes:
         if not node.args or node.index in tangent:
             continue
         total = None

@@ -268,3 +268,15 @@ def test_cli_several_outputs(capsys):
     assert "void jac_f(const double *in, double *values_out, double *jac_out)" in \
         capsys.readouterr().out
     assert main([text, "--at", "x=1", "--of", "r"]) == 2
+
+
+def test_newton_example_converges_on_rosenbrock(capsys):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "examples" / "newton.py"
+    spec = importlib.util.spec_from_file_location("newton_example", path)
+    newton = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(newton)
+    assert newton.main(["10"]) == 0
+    out = capsys.readouterr().out
+    assert "converged in" in out and "did NOT" not in out

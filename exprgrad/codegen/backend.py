@@ -154,4 +154,6 @@ class Returned:
 
 def printable(text: str) -> str:
     """Control characters (which could end a comment line) spelled as escapes."""
+    if text.isprintable():
+        return text
     return "".join(ch if ch.isprintable() or ch == "\t" else f"\\u{ord(ch):04x}" for ch in text)
