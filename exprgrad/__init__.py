@@ -5,13 +5,13 @@
 >>> round(f(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432), 4)
 0.7071
 """
-from . import nn
+from . import limits, nn
 from .api import Function, compile
 from .draw import draw_dot
 from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSyntaxError,
-                     NameResolutionError, ReassignmentError, RenderError, Span, SymbolicError,
-                     UnknownFunctionError, UseBeforeAssignmentError, VariableError,
-                     OutputError)
+                     LimitError, NameResolutionError, ReassignmentError, RenderError, Span,
+                     SymbolicError, UnknownFunctionError, UseBeforeAssignmentError,
+                     VariableError, OutputError)
 from .nn import losses, optim
 from .nn.compiled import CompiledForward, CompiledLoss, compile_forward, compile_loss
 from .parse import parse
@@ -24,6 +24,6 @@ __all__ = [
     "ExprError", "ExprSyntaxError", "NameResolutionError", "UnknownFunctionError", "ArityError",
     "ReassignmentError", "UseBeforeAssignmentError", "VariableError", "OutputError",
     "DomainError",
-    "SymbolicError", "CodegenError", "RenderError", "Span",
+    "SymbolicError", "CodegenError", "RenderError", "LimitError", "Span",
     "nn", "losses", "optim", "compile_loss", "compile_forward", "CompiledLoss", "CompiledForward",
 ]

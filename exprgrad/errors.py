@@ -15,6 +15,7 @@ error has a source position, by the offending line and a caret under the column:
     ├── DomainError            log(-1), 1/0, asin(2), exp(1000): names the node
     ├── SymbolicError          the sympy side could not finish within its budget
     ├── CodegenError           a target or an option code generation does not know
+    ├── LimitError             an input past a size limit of `exprgrad.limits` (named)
     └── RenderError            a picture could not be rendered (e.g. no Graphviz)
 
 >>> import exprgrad as eg
@@ -26,6 +27,8 @@ error has a source position, by the offending line and a caret under the column:
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -43,10 +46,57 @@ class Span:
 
 
 _WINDOW = 100    # characters of a long source line shown around the error
+_LONG = 200      # a run of this many non-blank characters in a message is shortened
+
+
+def printable(text: str, keep: str = "\n\t") -> str:
+    """`text` with every character a terminal would act on or not show written as an escape:
+    control characters (ESC of terminal escape sequences, NUL, CR), bidirectional overrides
+    and other formatting characters, lone surrogates (undecodable bytes), except `keep`.
+
+    >>> print(printable("a\\x1b[2Jb\\u202e"))
+    a\\x1b[2Jb\\u202e
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in keep
+                   else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for ch in text)
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """`text`, or its start and end around an ellipsis when it is longer than `width`.
+
+    >>> shorten("0123456789" * 100_000, 20)
+    '0123456789012…456789'
+    """
+    if len(text) <= width:
+        return text
+    tail = width // 3
+    return f"{text[:width - tail - 1]}…{text[len(text) - tail:]}"
+
+
+def clean_message(message: str) -> str:
+    """A message safe to print: control characters escaped (new lines and tabs kept) and
+    every very long run of non-blank characters (a 1 MB name, a 1 MB number) shortened."""
+    message = printable(message)
+    if len(message) > _LONG:
+        message = re.sub(r"\S{%d,}" % _LONG,
+                         lambda m: f"{shorten(m.group(), 80)} ({len(m.group()):,} characters)",
+                         message)
+    return message
+
+
+def _columns(text: str) -> str:
+    """Blank space as wide as `text` on a terminal (tabs kept; wide characters count 2)."""
+    return "".join(ch if ch == "\t" else
+                   "  " if unicodedata.east_asian_width(ch) in "WF" else
+                   "" if unicodedata.combining(ch) else " " for ch in text)
 
 
 def caret(source: str, span: Span) -> str:
-    """The source line of `span` and a caret line under it.
+    """The source line of `span` and a caret line under it; characters a terminal would act
+    on are shown escaped (see `printable`), and a long line as a window around the column.
 
     >>> print(caret("a + log(x", Span(1, 5, 4, 9)))
     a + log(x
@@ -54,24 +104,27 @@ def caret(source: str, span: Span) -> str:
     """
     lines = source.split("\n")
     text = lines[span.line - 1].rstrip("\r") if 0 < span.line <= len(lines) else ""
-    col = span.column - 1
+    col = min(span.column - 1, len(text))
     width = max(1, min(span.end - span.start, len(text) - col))
+    lo, hi = 0, len(text)
     if len(text) > _WINDOW:
         # A 1 MB one-line program must not be echoed whole: show a window around the column.
         lo = max(0, min(col - _WINDOW // 2, len(text) - _WINDOW))
         hi = lo + _WINDOW
         width = max(1, min(width, hi - col))
-        text = ("..." if lo else "") + text[lo:hi] + ("..." if hi < len(text) else "")
-        col = col - lo + (3 if lo else 0)
-    # Keep tabs in the indent so the caret lines up under tabbed source.
-    indent = "".join(ch if ch == "\t" else " " for ch in text[:col])
-    return f"{text}\n{indent}{'^' * width}"
+    before = ("..." if lo else "") + printable(text[lo:col], keep="\t")
+    marked = printable(text[col:col + width], keep="\t")
+    after = printable(text[col + width:hi], keep="\t") + ("..." if hi < len(text) else "")
+    return f"{before}{marked}{after}\n{_columns(before)}{'^' * max(1, len(_columns(marked)))}"
 
 
 class ExprError(Exception):
     """Base of every error exprgrad raises for bad input."""
 
     def __init__(self, message: str, span: Span | None = None, source: str | None = None):
+        # Messages quote user text (names, numbers, values): never a terminal escape sequence
+        # or a megabyte of it.
+        message = clean_message(message)
         super().__init__(message)
         self.message = message
         self.span = span
@@ -145,6 +198,14 @@ class SymbolicError(ExprError):
 
 class CodegenError(ExprError):
     """Code generation was asked for something it does not support."""
+
+
+class LimitError(ExprError):
+    """The input is past one of the size limits of `exprgrad.limits`; ``limit`` is its name."""
+
+    def __init__(self, message, span=None, source=None, limit=""):
+        super().__init__(message, span, source)
+        self.limit = limit
 
 
 class RenderError(ExprError):

@@ -27,6 +27,7 @@ from itertools import compress
 from types import SimpleNamespace
 from typing import Iterable
 
+from . import limits
 from .errors import Span
 from .ops import FLOAT_ERRORS, OPS
 
@@ -182,7 +183,10 @@ class Graph:
 
     def _fold(self, op: str, args: tuple) -> Node | None:
         """Fold constants only where the float result equals the exact one, so folding never
-        changes a number the unfolded graph would compute."""
+        changes a number the unfolded graph would compute; and only while the result stays
+        in the range of a double and within `limits.MAX_CONSTANT_BITS` or a literal's size
+        (``((1e-300^64)^64)^64`` is not a 78-million-digit number): the printer then writes
+        every constant as text the parser reads back."""
         rule = OPS[op].exact
         if rule is None or not args or not all(a.is_const for a in args):
             return None
@@ -193,8 +197,14 @@ class Graph:
             approx = OPS[op].fwd(*(a.value for a in args))
         except FLOAT_ERRORS:
             return None         # left in place: evaluation reports it against the node
-        if not math.isfinite(approx) or float(exact) != approx:
+        if not math.isfinite(approx) or float(exact) != approx or (exact and not approx):
             return None
+        cap = limits.MAX_CONSTANT_BITS
+        if exact.numerator.bit_length() > cap or exact.denominator.bit_length() > cap:
+            # Past the cap, fold only what a literal writes (-x of a long literal).
+            from .printer import decimal_text
+            if decimal_text(exact) is None:
+                return None
         return self.const(exact)
 
     @property

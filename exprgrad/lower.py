@@ -2,7 +2,10 @@
 
 Name resolution and lowering are one iterative walk: the AST is never rewritten, and user
 functions are inlined as their bodies are lowered with the parameters bound to the argument
-nodes (a macro of elementary ops).  The rules (SPEC §1):
+nodes (a macro of elementary ops).  A body is lowered once per distinct call, that is per
+function and argument nodes: the graph is hash-consed, so a second ``f(x)`` would rebuild the
+very same nodes, and nested definitions (``f1(x) = f0(x) + f0(x)``, ...) would cost 2^depth.
+The graph may not grow past `limits.MAX_NODES`.  The rules (SPEC §1):
 
 - a name assigned before use is an intermediate node, labelled with that name;
 - assigning a name twice is an error, and so is reading a name before the statement that
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import suggest, syntax as ast
+from . import limits, suggest, syntax as ast
 from .errors import (ArityError, ExprSyntaxError, ReassignmentError, UnknownFunctionError,
                      UseBeforeAssignmentError, NameResolutionError)
 from .ir import Graph, Node, gc_paused
@@ -47,6 +50,8 @@ class _Lowerer:
         self.statements = program.statements
         self.env: dict[str, Node] = {}
         self.functions: dict[str, _UserFunction] = {}
+        # (function name, argument node indices) -> the node its body lowered to
+        self.inlined: dict[tuple, Node] = {}
         # Where each name is (first) assigned, to tell "used before assignment" from "variable".
         self.assigned_at: dict[str, int] = {}
         for i, stmt in enumerate(self.statements):
@@ -159,16 +164,26 @@ class _Lowerer:
         """Lower one expression with an explicit stack (post-order), inlining user functions.
         ``many``: `root` may be a function of several values (``softmax``): a list comes back."""
         graph = self.graph
+        max_nodes = limits.MAX_NODES
         results: list[Node] = []
         stack: list = [(root, scope, False)]
         while stack:
             node, sc, ready = stack.pop()
             if isinstance(node, _Inline):
                 first = len(results) - node.nargs
-                body_scope = _Scope(dict(zip(node.params, results[first:])),
-                                    node.visible_before, node.fn_name)
+                key = (node.fn_name, *(a.index for a in results[first:]))
+                done = self.inlined.get(key)
+                if done is None:
+                    body_scope = _Scope(dict(zip(node.params, results[first:])),
+                                        node.visible_before, node.fn_name)
+                    stack.append((_Inlined(key), sc, True))
+                    stack.append((node.body, body_scope, False))
                 del results[first:]
-                stack.append((node.body, body_scope, False))
+                if done is not None:
+                    results.append(done)
+                continue
+            if isinstance(node, _Inlined):
+                self.inlined[node.key] = results[-1]
                 continue
             if isinstance(node, ast.Num):
                 results.append(graph.const(node.value))
@@ -206,6 +221,8 @@ class _Lowerer:
                                  "be the program's outputs or be assigned to as many names",
                                  node.span)
             graph.note_span(results[-1], node.span)
+            if len(graph.nodes) > max_nodes:
+                raise limits.node_limit_error(node.span, self.source)
         return [results.pop()] if many else results.pop()
 
     def global_name(self, node: ast.Name, sc: _Scope) -> Node:
@@ -292,6 +309,12 @@ class _Inline:
     @property
     def fn_name(self):
         return self.fn.node.name.id
+
+
+@dataclass
+class _Inlined:
+    """Stack marker: the body of the call `key` is lowered; remember its node."""
+    key: tuple
 
 
 def _targets(stmt: ast.Node) -> list[ast.Name]:

@@ -28,14 +28,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import re
-import sys
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 
-from . import lalr, suggest, syntax as ast
-from .errors import ExprSyntaxError, Span
+from . import lalr, limits, suggest, syntax as ast
+from .errors import ExprSyntaxError, LimitError, Span, shorten
 from .ops import CONSTANTS, FUNCTIONS
 from .ir import gc_paused
 
@@ -67,13 +67,61 @@ def _grammar_file(name: str):
 # A token is a tuple (type, text, start, end, line, column): cheaper to make than lark's Token,
 # and `ToAst` turns lark's tokens into the same tuples.
 
+# A decimal literal without its underscores: digits, fraction digits, exponent (ASCII only).
+_DECIMAL = re.compile(r"([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?\Z")
+
+
+class BadNumber(ValueError):
+    """A number literal no double can hold, or longer than `limits.MAX_LITERAL_DIGITS`."""
+
+    def __init__(self, message: str, limit: str = ""):
+        super().__init__(message)
+        self.message, self.limit = message, limit
+
+
 @functools.lru_cache(maxsize=4096)
-def _exact(text: str) -> Fraction | None:
-    """The literal's exact value, or None beyond the float range."""
-    # Generated programs repeat the same literals thousands of times (0.5, 2, ...); parsing a
-    # Fraction from text and comparing it costs more than the rest of the number's reduction.
-    value = Fraction(text.replace("_", ""))
-    return value if value <= _FLOAT_MAX else None
+def literal(text: str) -> Fraction:
+    """The exact value of a number literal (the grammar's NUMBER, or an ``--at`` value, which
+    may also have a sign); `BadNumber` when no double holds it.
+
+    The rule: a literal must round to a finite double, and a nonzero one must not round to
+    zero; ``1.7976931348623158e308`` (which rounds to the largest double) is accepted.  The
+    exponent is read before any power of ten is built, so ``1e999999999`` is refused at once.
+
+    >>> literal("1_000.5"), literal("-2.5e-3")
+    (Fraction(2001, 2), Fraction(-1, 400))
+    """
+    # Generated programs repeat the same literals thousands of times (0.5, 2, ...); the cache
+    # saves reading them again.
+    plain = text.strip().replace("_", "")
+    sign = -1 if plain.startswith("-") else 1
+    match = _DECIMAL.match(plain[1:] if plain[:1] in "+-" else plain)
+    if match is None or not (match[1] or match[2]):
+        raise BadNumber(f"{shorten(text)!r} is not a number")
+    whole, frac, exp = match[1], match[2] or "", match[3] or "0"
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    shift = len(digits) - len(digits.rstrip("0"))
+    digits = digits[:len(digits) - shift]
+    # Decimal exponent of the leading digit; an exponent of more than 12 digits is out of any
+    # range whatever the mantissa (which has fewer than limits.MAX_SOURCE_CHARS digits).
+    big = len(exp.lstrip("+-0")) > 12
+    power = (0 if big else int(exp)) - len(frac) + shift
+    lead = 10**13 * (-1 if exp.startswith("-") else 1) if big else power + len(digits) - 1
+    approx = math.inf if lead > 400 else 0.0 if lead < -400 else float(plain)
+    if math.isinf(approx):
+        raise BadNumber(f"the number {shorten(text)} is too large for a float (the largest is "
+                        "about 1.8e308)")
+    if approx == 0:
+        raise BadNumber(f"the number {shorten(text)} is too small for a float: it would round "
+                        "to 0 (the smallest is about 4.9e-324); write 0 for zero")
+    if len(digits) > limits.MAX_LITERAL_DIGITS:
+        raise BadNumber(f"the number {shorten(text)} has {len(digits):,} significant digits; "
+                        f"the limit is {limits.MAX_LITERAL_DIGITS:,} "
+                        "(exprgrad.limits.MAX_LITERAL_DIGITS)", "MAX_LITERAL_DIGITS")
+    value = sign * int(digits)
+    return Fraction(value * 10**power) if power >= 0 else Fraction(value, 10**-power)
 
 
 def _span(tok: tuple) -> Span:
@@ -82,10 +130,10 @@ def _span(tok: tuple) -> Span:
 
 def number(tok):                        # Corresponds to `NUMBER -> number` in the grammar
     text = tok[1]
-    value = _exact(text)
-    if value is None:
-        raise _Rejected(_span(tok), f"the number {text} is too large for a float "
-                                    "(the largest is about 1.8e308)")
+    try:
+        value = literal(text)
+    except BadNumber as err:
+        raise _Rejected(_span(tok), err.message, err.limit) from None
     return ast.Num(tok[4], tok[5], tok[2], tok[3], value, text)
 
 
@@ -150,15 +198,15 @@ _BUILD = {f.__name__: f for f in (number, name, call, arguments, paren, binary, 
 _BUILD["tuple"] = tuple_
 
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_FLOAT_MAX = Fraction(sys.float_info.max)
 
 
 class _Rejected(Exception):
-    """Raised inside a builder; `parse` turns it into an ExprSyntaxError."""
+    """Raised inside a builder; `parse` turns it into an ExprSyntaxError (or a LimitError when
+    `limit` names the limit of `exprgrad.limits` it is past)."""
 
-    def __init__(self, span, message):
+    def __init__(self, span, message, limit=""):
         super().__init__(message)
-        self.span, self.message = span, message
+        self.span, self.message, self.limit = span, message, limit
 
 
 # ---- lark's driver (the errors) ---------------------------------------------------------------
@@ -249,6 +297,8 @@ def _lark_parse(text: str, start: int = 0) -> ast.Program:
         span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
         char = text[err.pos_in_stream]
         hint = _dotted_hint(text, err.pos_in_stream) if char == "." else ""
+        if char.isdecimal():    # ٣ or ３: a digit to str.isdecimal and to \d, not to NUMBER
+            hint = " (write numbers with the digits 0-9)"
         raise ExprSyntaxError(f"unexpected character {char!r}{hint}", span, text) from None
     except UnexpectedToken as err:
         raise _token_error(err, text) from None
@@ -304,6 +354,7 @@ def parse(text: str) -> ast.Program:
     """Parse exprgrad text into a `Program`; raises `ExprSyntaxError` with a caret."""
     if not isinstance(text, str):
         raise TypeError(f"expected the expression as a str, got {type(text).__name__}")
+    limits.check_source(text)
     try:
         with gc_paused():
             table = _fast_table()
@@ -315,6 +366,8 @@ def parse(text: str) -> ast.Program:
                 except lalr.GaveUp as stop:
                     program = _lark_parse(text, stop.start)     # raises the error
     except _Rejected as err:
+        if err.limit:
+            raise LimitError(err.message, err.span, text, limit=err.limit) from None
         raise ExprSyntaxError(err.message, err.span, text) from None
     if not program.statements:
         raise ExprSyntaxError("empty expression: nothing to compute", Span(1, 1, 0, 0), text)

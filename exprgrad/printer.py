@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from . import limits
 from .ir import Graph, Node
 from .ops import OPS, PREC_ADD, PREC_NEG
 
@@ -106,26 +107,51 @@ def format_expr(node: Node, names: dict, root: Node | None = None) -> str:
 
 
 def const_text(value: Fraction) -> str:
-    """Exact decimal where one exists (literals always have one), else a quotient."""
-    if value.denominator == 1:
-        text = str(value.numerator)
+    """Text the parser reads back to exactly `value`: the decimal where one exists with at
+    most `limits.MAX_LITERAL_DIGITS` significant digits (every literal has one), else the
+    quotient of two integers.  Constants are bounded (literals by that limit, folded ones by
+    `limits.MAX_CONSTANT_BITS`), so no conversion here meets Python's 4,300-digit limit and
+    both integers of a quotient are literals a double can hold.
+
+    >>> const_text(Fraction(1, 8)), const_text(Fraction(1, 3)), const_text(Fraction(10)**300)
+    ('0.125', '(1/3)', '1e300')
+    """
+    text = decimal_text(value)
+    return text if text is not None else f"({value.numerator}/{value.denominator})"
+
+
+def decimal_text(value: Fraction) -> str | None:
+    """`value` as a decimal literal, or None when it has none within the literal limits."""
+    num, den = value.numerator, value.denominator
+    if den == 1:
+        if num.bit_length() > 1024:     # beyond the largest double: no literal writes it
+            return None
+        text = str(num)
         zeros = len(text) - len(text.rstrip("0"))
         return f"{text[:-zeros]}e{zeros}" if zeros > 20 else text
+    # A literal's denominator is at most 10^(digits + 324): give up on anything bigger
+    # before any slow arithmetic on it.
+    if den.bit_length() > (limits.MAX_LITERAL_DIGITS + 330) / _LOG10_2:
+        return None
     as_float = float(value)
     if Fraction(repr(as_float)) == value:
         return repr(as_float)
-    den, twos, fives = value.denominator, 0, 0
-    while den % 2 == 0:
-        den, twos = den // 2, twos + 1
-    while den % 5 == 0:
-        den, fives = den // 5, fives + 1
-    if den != 1:
-        return f"({value.numerator}/{value.denominator})"
+    twos = (den & -den).bit_length() - 1
+    rest, fives = den >> twos, 0
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
     places = max(twos, fives)
-    digits = str(abs(value.numerator) * 10 ** places // value.denominator)
+    # Significant digits of the decimal, from the sizes: num * 10^places / den.
+    size = (abs(num).bit_length() - den.bit_length()) * _LOG10_2 + places
+    if rest != 1 or size > limits.MAX_LITERAL_DIGITS:
+        return None
+    digits = str(abs(num) * 10 ** places // den)
     sign = "-" if value < 0 else ""
-    if places > 20:            # 1e-400 rather than 0.000...0001 (still exact)
+    if places > 20:            # 1e-300 rather than 0.000...0001 (still exact)
         significant = digits.rstrip("0")
         return f"{sign}{significant}e-{places - (len(digits) - len(significant))}"
     digits = digits.rjust(places + 1, "0")
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+_LOG10_2 = 0.30103

@@ -268,6 +268,9 @@ def test_common_slips_get_a_hint(text, hint, column):
 def test_numbers_beyond_float_range():
     with pytest.raises(eg.ExprSyntaxError, match="too large for a float"):
         eg.compile("1e400*x")
-    f = eg.compile("1e-400*x + 1e300*y")       # underflows to 0.0, as float('1e-400') does
+    # Out of range the other way: it would round to 0.0 (float('1e-400') is 0.0).
+    with pytest.raises(eg.ExprSyntaxError, match="too small for a float"):
+        eg.compile("1e-400*x")
+    f = eg.compile("1e-320*x + 1e300*y")       # a subnormal double: in range
     assert f(x=1, y=1) == 1e300
-    assert str(f) == "1e-400*x + 1e300*y"
+    assert str(f) == "1e-320*x + 1e300*y"

@@ -3,12 +3,16 @@
 Input: python or numpy source that `emit` wrote.  Output: its namespace (or ``(f, grad_f)``),
 executed in a fresh module namespace under a filename of its own registered with `linecache`
 (as dataclasses and attrs do), so tracebacks through generated functions show their lines.
+The entry lives as long as the functions do: it is dropped when they are garbage, so a
+program that compiles 20,000 functions and drops them does not keep 20,000 sources.
 """
 from __future__ import annotations
 
 import builtins
 import itertools
 import linecache
+import types
+import weakref
 
 _loaded = itertools.count(1)
 
@@ -30,6 +34,13 @@ def load_namespace(source: str, name: str = "f") -> dict:
     code = compile(source, filename, "exec")
     namespace = {"__builtins__": builtins}
     exec(code, namespace)  # safe: emit() wrote it; user text is only renamed names + comments
+    # Every function of the module holds the namespace (its __globals__), which holds them
+    # all: they become garbage together, and the first one's end is the module's end.
+    first = next((v for v in namespace.values() if isinstance(v, types.FunctionType)), None)
+    if first is None:
+        linecache.cache.pop(filename, None)
+    else:
+        weakref.finalize(first, linecache.cache.pop, filename, None).atexit = False
     return namespace
 
 

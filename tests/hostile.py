@@ -1,0 +1,78 @@
+"""The hostile-input corpus: inputs that once hung, ate gigabytes, crashed or misled, grouped by
+the classes of issue 12 ("Trust under fire").  Data only; tests/test_hostile.py runs it.
+
+A case is ``(id, make, expected)``: ``make()`` builds the input (big inputs are built only when
+their test runs), ``expected`` is None when the input must be accepted, else ``(error class
+name, fragment of the message)``.  Add a case here when a new hostile input is found; its class's
+test picks it up.
+"""
+from __future__ import annotations
+
+
+def nested_functions(depth: int) -> str:
+    """``f0(x) = x + x; f1(x) = f0(x) + f0(x); ...; f<depth>(y)``: 2^depth calls if each call
+    expanded its body again, depth + 2 nodes when each distinct call is expanded once."""
+    lines = ["f0(x) = x + x"] + [f"f{i}(x) = f{i - 1}(x) + f{i - 1}(x)"
+                                 for i in range(1, depth + 1)]
+    return "; ".join(lines + [f"f{depth}(y)"])
+
+
+def composed_functions(depth: int) -> str:
+    """``f_i(x) = f_{i-1}(f_{i-1}(x))`` over ``f0(x) = x + 1``: an output of 2^depth adds."""
+    lines = ["f0(x) = x + 1"] + [f"f{i}(x) = f{i - 1}(f{i - 1}(x))" for i in range(1, depth + 1)]
+    return "; ".join(lines + [f"f{depth}(y)"])
+
+
+# ---- bounded work: programs whose compilation must end at once ----------------------------------
+# Each once hung (or grew past gigabytes); now each compiles or is refused, in well under a second
+# (the 10 MB and 20 MB inputs included).
+
+BOUNDED = [
+    ("nested-user-functions-40", lambda: nested_functions(40), None),
+    ("composed-user-functions-12", lambda: composed_functions(12), None),
+    ("exponent-1e999999999", lambda: "1e999999999*x", ("ExprSyntaxError", "too large")),
+    ("exponent-1e-99999999", lambda: "1e-99999999*x", ("ExprSyntaxError", "too small")),
+    ("exponent-of-5000-digits", lambda: "1e" + "9" * 5000 + "*x",
+     ("ExprSyntaxError", "too large")),
+    ("negative-exponent-of-5000-digits", lambda: "2.5e-" + "9" * 5000 + "*x",
+     ("ExprSyntaxError", "too small")),
+    ("integer-of-5000-digits", lambda: "1" * 5000 + "*x", ("ExprSyntaxError", "too large")),
+    ("fraction-of-1200-digits", lambda: "0." + "1" * 1200 + "*x", ("LimitError", "1,200")),
+    ("1e-5000-plus-1", lambda: "1e-5000 + 1 + x", ("ExprSyntaxError", "too small")),
+    ("printer-1e-1000000", lambda: "1e-1000000*x", ("ExprSyntaxError", "too small")),
+    ("power-tower-folding", lambda: "((1e-300^64)^64)^64*x", None),
+    ("power-of-long-sum", lambda: "(1e-300 + 1)^64*x", None),
+    ("underflowing-product", lambda: "1e-300*1e-300*x", None),
+    ("10MB-of-newlines", lambda: "\n" * 10_000_000, ("LimitError", "MAX_SOURCE_CHARS")),
+    ("1.9MB-of-newlines", lambda: "\n" * 1_900_000 + "x", None),
+    ("5-million-term-sum", lambda: " + ".join(["x"] * 5_000_000),
+     ("LimitError", "MAX_SOURCE_CHARS")),
+]
+
+# ---- hostile text: what error messages must not echo as it is ----------------------------------
+# Each is refused; its message must hold no character a terminal acts on (escape sequences,
+# bidi overrides, NUL, lone surrogates) and must stay short however long the input.
+
+TEXT = [
+    ("arabic-indic-digit", lambda: "x*\u0663", ("ExprSyntaxError", "digits 0-9")),
+    ("fullwidth-digit", lambda: "x*\uff13", ("ExprSyntaxError", "digits 0-9")),
+    ("clear-screen", lambda: "x + \x1b[2J", ("ExprSyntaxError", "\\x1b")),
+    ("set-window-title", lambda: "x + \x1b]0;pwned\x07", ("ExprSyntaxError", "\\x1b")),
+    ("escape-in-second-line", lambda: "a = 1\n\x1b[31mb = a", ("ExprSyntaxError", "\\x1b")),
+    ("bidi-override", lambda: "\u202ex + 1", ("ExprSyntaxError", "\\u202e")),
+    ("nul", lambda: "x\0", ("ExprSyntaxError", "\\x00")),
+    ("carriage-return", lambda: "x +\r y", ("ExprSyntaxError", "\\r")),
+    ("lone-surrogate", lambda: "x\udcff", ("ExprSyntaxError", "\\udcff")),
+    ("1MB-unknown-function", lambda: "f" * 1_000_000 + "(x)",
+     ("UnknownFunctionError", "1,000,000 characters")),
+    ("1MB-number", lambda: "x*" + "1" * 1_000_000, ("ExprSyntaxError", "too large")),
+    ("1MB-name-unclosed", lambda: "y" * 1_000_000 + "(", ("ExprSyntaxError", "not closed")),
+]
+
+# Values passed by name to a compiled ``x*y``: the messages quote them.
+VALUES = [
+    ("escape-in-variable-name", lambda: {"\x1b[2J": 1, "x": 1, "y": 1}),
+    ("escape-in-value", lambda: {"x": "\x1b[2J", "y": 1}),
+    ("1MB-variable-name", lambda: {"v" * 1_000_000: 1, "x": 1, "y": 1}),
+    ("1MB-value", lambda: {"x": "9" * 1_000_000 + "z", "y": 1}),
+]

@@ -1,0 +1,192 @@
+"""Hostile inputs (tests/hostile.py): bounded work, safe messages, safe output, no tracebacks."""
+from __future__ import annotations
+
+import contextlib
+import re
+import signal
+import unicodedata
+
+import pytest
+
+import exprgrad as eg
+from exprgrad import limits
+from exprgrad.printer import const_text
+
+from hostile import BOUNDED, TEXT, VALUES, composed_functions, nested_functions
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Fail instead of hanging: a generous bound on work that must end at once (a guard, not
+    a speed assertion; the inputs that hung before ran for minutes or until memory ran out)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def outcome(make, run):
+    """None when ``run(make())`` succeeds, else ``(error class name, str(error))``."""
+    try:
+        run(make())
+    except eg.ExprError as err:
+        return type(err).__name__, str(err)
+    return None
+
+
+def safe_to_print(message: str) -> bool:
+    """No character a terminal would act on (new lines and tabs aside), and short."""
+    return len(message) < 1000 and all(
+        ch in "\n\t" or ch.isprintable() for ch in message)
+
+
+# ---- bounded work -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", BOUNDED, ids=[c[0] for c in BOUNDED])
+def test_bounded_work(case):
+    _, make, expected = case
+    with deadline(60):
+        got = outcome(make, lambda text: str(eg.compile(text)))
+    if expected is None:
+        assert got is None, got
+    else:
+        assert got is not None and got[0] == expected[0] and expected[1] in got[1], got
+        assert safe_to_print(got[1])
+
+
+def test_user_functions_expand_once_per_distinct_call():
+    f = eg.compile(nested_functions(40))
+    assert len(f.ir.order()) == 42                      # y and one add per level
+    assert f.grad(y=1.0) == (2.0 ** 41, {"y": 2.0 ** 41})
+    g = eg.compile(composed_functions(12))               # its output really is 2^12 adds
+    assert len(g.ir.order()) == 2 ** 12 + 2 and g(y=0.5) == 4096.5
+
+
+def test_inlined_calls_keep_spans_and_carets():
+    # The second f(x) reuses the first expansion; errors still point into the body.
+    f = eg.compile("f(z) = log(z) + 1; a = f(x); b = f(x); a*b")
+    assert str(f) == "a = log(x) + 1\na*a"              # one node, as hash-consing gave before
+    with pytest.raises(eg.DomainError) as info:
+        f(x=-1.0)
+    assert info.value.column == 8                       # under log(z) in the definition
+
+
+def test_node_limit_names_itself(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_NODES", 5_000)
+    with deadline(60), pytest.raises(eg.LimitError, match="MAX_NODES") as info:
+        eg.compile(composed_functions(30))
+    assert info.value.limit == "MAX_NODES" and info.value.line == 1
+    eg.compile(composed_functions(11))                  # 2,050 nodes: within the limit
+
+
+def test_source_limit_is_overridable(monkeypatch):
+    text = " + ".join(f"x{i}" for i in range(2_000))
+    monkeypatch.setattr(limits, "MAX_SOURCE_CHARS", len(text) - 1)
+    with pytest.raises(eg.LimitError, match="MAX_SOURCE_CHARS"):
+        eg.compile(text)
+    monkeypatch.setattr(limits, "MAX_SOURCE_CHARS", len(text))
+    assert len(eg.compile(text).variables) == 2_000
+
+
+def test_literals_follow_the_range_of_a_double():
+    # The largest double written with one digit too many still rounds to it: accepted.
+    assert eg.compile("1.7976931348623158e308*x")(x=1.0) == 1.7976931348623157e308
+    assert eg.compile("4.9e-324*x")(x=1.0) == 5e-324                # the smallest subnormal
+    for text in ("1.7976931348623159e308*x", "1e309*x", "2e-324*x", "1e-400*x"):
+        with pytest.raises(eg.ExprSyntaxError, match="too (large|small) for a float"):
+            eg.compile(text)
+    assert eg.compile("0e999999999999999*x")(x=3.0) == 0.0          # zero, whatever exponent
+
+
+def test_folding_stays_in_range_and_bounded():
+    # 1e-300*1e-300 would fold to 1e-600, a number no literal may write: it is left as is,
+    # so the printed program reads back.
+    for text in ("1e-300*1e-300*x", "(1e-300 + 1)^64*x", "((1e-300^64)^64)^64*x",
+                 "(1 + 2^-60)^64*x", "(1/3)^40*x"):
+        f = eg.compile(text)
+        assert str(eg.compile(str(f))) == str(f)
+        for node in f.ir.order():
+            if node.is_const:
+                assert node.payload.numerator.bit_length() <= limits.MAX_CONSTANT_BITS
+    assert str(eg.compile("1e-100*1e-100*x")) == "1e-200*x"
+    assert str(eg.compile("-4.9e-324*x")) == "(-49e-325)*x"      # -(a long literal): folded
+
+
+def test_const_text_reads_back_and_stays_short():
+    from fractions import Fraction
+    for value in (Fraction(1, 3) ** 40, Fraction(3, 2) ** 64, Fraction(1, 10) ** 320,
+                  (1 + Fraction(1, 2 ** 60)) ** 16, Fraction(-7, 2 ** 1074),
+                  Fraction(2 ** 999 + 1, 2 ** 999), Fraction(0.1)):
+        text = const_text(value)
+        assert len(text) < 2 * limits.MAX_LITERAL_DIGITS
+        node = eg.compile(f"{text}*x").ir.output.args[0]
+        if node.op == "div":            # a quotient whose float division is not exact
+            node = node.args[0].payload / node.args[1].payload
+        else:
+            node = node.payload
+        assert node == value, (value, text)
+
+
+# ---- hostile text -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", TEXT, ids=[c[0] for c in TEXT])
+def test_hostile_text_is_escaped_and_shortened(case):
+    _, make, (cls, fragment) = case
+    with deadline(60):
+        got = outcome(make, eg.compile)
+    assert got is not None and got[0] == cls and fragment in got[1], got
+    assert safe_to_print(got[1]), got
+
+
+@pytest.mark.parametrize("case", VALUES, ids=[c[0] for c in VALUES])
+def test_values_quoted_in_messages_are_escaped_and_shortened(case):
+    f = eg.compile("x*y")
+    for call in (lambda kw: f(**kw), lambda kw: f.grad(**kw), lambda kw: f.check(**kw)):
+        got = outcome(case[1], call)
+        assert got is not None and got[0] == "VariableError" and safe_to_print(got[1]), got
+
+
+def test_caret_lines_up_under_escaped_text():
+    with pytest.raises(eg.ExprSyntaxError) as info:
+        eg.compile("a\x1bb + (")
+    source_line, caret_line = str(info.value).splitlines()[1:3]
+    assert source_line == "a\\x1bb + ("
+    assert caret_line == " ^^^^"                          # under all of \x1b
+    with pytest.raises(eg.ExprSyntaxError) as info:
+        eg.compile("x + \u202e")
+    assert str(info.value).splitlines()[1:3] == ["x + \\u202e", "    ^^^^^^"]
+    with pytest.raises(eg.ExprSyntaxError) as info:
+        eg.compile("中文 + +")                           # wide characters take two columns
+    source_line, caret_line = str(info.value).splitlines()[1:3]
+    width = sum(2 if unicodedata.east_asian_width(c) == "W" else 1 for c in source_line)
+    assert caret_line.index("^") == width
+
+
+def test_generated_source_is_released_with_its_function():
+    import gc
+    import linecache
+
+    def generated():
+        return {k for k in linecache.cache if k.startswith("<exprgrad generated")}
+
+    gc.collect()
+    before = generated()
+    kept = eg.compile("tanh(x)*y")
+    kept.grad(x=1.0, y=2.0)
+    for i in range(200):
+        f = eg.compile(f"x*y + {i}")
+        assert f.grad(x=1.0, y=2.0)[0] == 2.0 + i
+    del f
+    gc.collect()
+    alive = generated() - before
+    assert 1 <= len(alive) <= 2                    # only `kept`'s module(s)
+    name = next(iter(alive))
+    assert "def " in "".join(linecache.getlines(name))   # tracebacks still show its lines
+    del kept
+    gc.collect()
+    assert generated() - before == set()
