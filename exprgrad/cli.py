@@ -8,13 +8,15 @@ errors exit 2 as well.  Nothing prints a traceback for bad input.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
-from . import __version__
+from . import __version__, streams
 from .api import Function, compile
-from .errors import CodegenError, ExprError, ExprSyntaxError, OutputError, VariableError
+from .errors import (CodegenError, ExprError, ExprSyntaxError, OutputError, VariableError,
+                     printable)
+from .files import same_file, write_atomic
+from .parse import BadNumber, literal
 from .ops import CONSTANTS, FUNCTIONS
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
@@ -55,8 +57,16 @@ examples:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    def _print_message(self, message, file=None):
+        # argparse quotes arguments as they are: no terminal escape sequence gets through.
+        # And a failed write is reported (entry), not swallowed as argparse would.
+        if message:
+            (file or sys.stderr).write(printable(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="exprgrad", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Parse math text, evaluate it and its partial derivatives by reverse-mode "
                     "autodiff, cross-check them, and emit standalone gradient code.",
@@ -125,9 +135,12 @@ def parse_point(items: list[str]) -> dict[str, float]:
         if name in point:
             raise VariableError(f"--at gives {name} twice")
         try:
-            point[name] = float(text)
-        except ValueError:
-            raise VariableError(f"--at {name}: {text!r} is not a number") from None
+            # The literals' rule: a number the grammar reads (with a sign) that a double
+            # holds; 1e999, inf and nan are refused, like the literal 1e999.
+            value = literal(text)
+        except BadNumber as err:
+            raise VariableError(f"--at {name}: {err.message}") from None
+        point[name] = -0.0 if not value and text.strip().startswith("-") else float(value)
     return point
 
 
@@ -249,7 +262,7 @@ def run_emit(f: Function, args, data: dict | None = None) -> int:
     if args.header:
         header = f.to_source("c", header=True, **options)
         if data is None:
-            sys.stdout.write(header)
+            streams.write_code(header)
         else:
             data["header"] = header
         return EXIT_OK
@@ -258,19 +271,16 @@ def run_emit(f: Function, args, data: dict | None = None) -> int:
         data["code"] = code
     if args.output is None:
         if data is None:
-            sys.stdout.write(code)
+            streams.write_code(code)
         return EXIT_OK
     files = [(args.output, code)]
     if args.emit == "c":
-        from pathlib import Path
-        files.append((str(Path(args.output).with_suffix(".h")),
-                      f.to_source("c", header=True, **options)))
+        files.append((_header_path(args.output), f.to_source("c", header=True, **options)))
     for path, text in files:
         try:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            write_atomic(path, text.encode("utf-8"))     # a failed write leaves the old file
         except OSError as err:
-            raise CodegenError(f"cannot write {path}: {err.strerror}") from None
+            raise CodegenError(f"cannot write {path}: {err.strerror or err}") from None
     return EXIT_OK
 
 
@@ -371,12 +381,29 @@ def check_combinations(args, parser) -> None:
 def read_program(args) -> str:
     if args.file is not None:
         try:
-            with open(args.file, encoding="utf-8") as fh:
-                return fh.read()
-        except (OSError, UnicodeDecodeError) as err:
-            reason = getattr(err, "strerror", None) or str(err)
-            raise ExprError(f"cannot read {args.file}: {reason}") from None
-    return sys.stdin.read() if args.expr == "-" else args.expr
+            with open(args.file, "rb") as fh:
+                return streams.read_source(fh, args.file)
+        except OSError as err:
+            raise ExprError(f"cannot read {args.file}: {err.strerror or err}") from None
+    return streams.read_stdin() if args.expr == "-" else args.expr
+
+
+def _header_path(output: str) -> str:
+    from pathlib import Path
+    return str(Path(output).with_suffix(".h"))
+
+
+def refuse_shared_outputs(parser, args) -> None:
+    """Two outputs written to one file would leave only the last: refused before any work."""
+    given = [("-o", args.output), ("--dot", args.dot), ("--dot-grad", args.dot_grad)]
+    if args.emit == "c" and args.output is not None and not args.header:
+        given.append(("-o's header", _header_path(args.output)))
+    given = [(flag, path) for flag, path in given if path is not None]
+    for i, (flag, path) in enumerate(given):
+        for other, other_path in given[i + 1:]:
+            if same_file(path, other_path):
+                parser.error(f"{flag} and {other} name the same file ({path}): give each "
+                             "output a file of its own")
 
 
 def _file_hint(err: ExprError, args) -> str:
@@ -395,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.expr is None and args.file is None:
         _recover_expression(args, parser)
     check_combinations(args, parser)
+    refuse_shared_outputs(parser, args)
     try:
         text = read_program(args)
         f = compile(text, expand=args.expand)
@@ -411,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
             status = run_at(f, args, data) if args.at is not None else \
                 run_structure(f, args, data)
         if data is not None:
-            print(json.dumps(data, ensure_ascii=False))
+            print(streams.json_text(data))
         draw_pictures(f, args)
         return status
     except ExprError as err:
@@ -420,10 +448,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: `main` with the standard streams made safe (streams.py):
+    a closed, full or broken output ends in one line on standard error, not a traceback."""
+    streams.prepare()
     try:
-        sys.exit(main())
+        status = main()
+    except SystemExit as done:              # argparse: --help, --version, usage errors
+        status = done.code if isinstance(done.code, int) else 0 if done.code is None else 2
     except KeyboardInterrupt:
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
+        status = 130
+    except OSError as err:                  # a write to standard output failed
+        status = streams.write_failed(err)
+    sys.exit(streams.finish(status))

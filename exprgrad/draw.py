@@ -47,7 +47,8 @@ from pathlib import Path
 
 import graphviz
 
-from .errors import RenderError
+from .errors import RenderError, printable
+from .files import write_atomic
 from .interpret import check_values, evaluate
 from .ir import Graph
 from .printer import const_text
@@ -327,9 +328,11 @@ def _pin(picture: _Picture, kept: list[int], keep: bytearray, scene: Scene
 _RECORD_SPECIALS = str.maketrans({c: "\\" + c for c in "\\{}|<>\""} | {"\n": " ", "\r": " "})
 
 
-def _field(text: str) -> str:
-    """One record field: escape what the record-label syntax would otherwise interpret."""
-    return text.translate(_RECORD_SPECIALS)
+def _field(text) -> str:
+    """One record field: escape what the record-label syntax would otherwise interpret, and
+    show characters no picture can hold (NUL, terminal escapes, lone surrogates) as escapes."""
+    text = "" if text is None else str(text)
+    return printable(text, keep="\n\r").translate(_RECORD_SPECIALS)
 
 
 def _scene(picture: _Picture, kept: list[int], keep: bytearray, rankdir: str,
@@ -482,7 +485,7 @@ def render(drawing, path, timeout: float | None = TIMEOUT, renderer: str = "auto
     data = (digraph.source.encode("utf-8") if fmt is None
             else pipe(digraph, fmt, timeout, renderer))
     try:
-        path.write_bytes(data)
+        write_atomic(path, data)            # a failed write leaves an existing file intact
     except OSError as exc:
         raise RenderError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}") from None
     return path

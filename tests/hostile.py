@@ -76,3 +76,47 @@ VALUES = [
     ("1MB-variable-name", lambda: {"v" * 1_000_000: 1, "x": 1, "y": 1}),
     ("1MB-value", lambda: {"x": "9" * 1_000_000 + "z", "y": 1}),
 ]
+
+# ---- streams and encodings: the command line as a Unix tool ------------------------------------
+# ``(id, argv after "exprgrad", shell redirection, stdin bytes, environment, exit statuses)``:
+# each must end with those statuses and at most one line on standard error, no traceback.
+
+STREAMS = [
+    ("stdout-closed", ["x*y"], ">&-", None, {}, (2,)),
+    ("stdout-closed-emit", ["x*y", "--emit", "python"], ">&-", None, {}, (2,)),
+    ("stdout-full", ["x*y"], ">/dev/full", None, {}, (2,)),
+    ("stdout-full-json", ["x*y", "--at", "x=1", "y=2", "--json"], ">/dev/full", None, {}, (2,)),
+    ("stdout-full-emit", ["x*y", "--emit", "c"], ">/dev/full", None, {}, (2,)),
+    ("stdout-full-help", ["--help"], ">/dev/full", None, {}, (2,)),
+    ("stdin-closed", ["-"], "<&-", None, {}, (2,)),
+    ("stderr-closed", ["x*"], "2>&-", None, {}, (2,)),
+    ("invalid-utf8-stdin", ["-"], "", b"x*\xff + y", {}, (2,)),
+    ("invalid-utf8-argv", [b"x*\xff"], "", None, {}, (2,)),
+    ("invalid-utf8-at-name", ["x*y", "--at", b"\xff=1", "y=2"], "", None, {}, (2,)),
+    ("ascii-io-report", ["\u03b8*y", "--at", "\u03b8=1", "y=2"], "", None,
+     {"PYTHONIOENCODING": "ascii"}, (0,)),
+    ("ascii-io-structure", ["\u03b8*y"], "", None, {"PYTHONIOENCODING": "ascii"}, (0,)),
+    ("ascii-io-emit", ["\u03b8*y", "--emit", "python"], "", None,
+     {"PYTHONIOENCODING": "ascii"}, (0,)),
+    ("c-locale", ["\u03b8*y", "--at", "\u03b8=1", "y=2"], "", None,
+     {"LC_ALL": "C", "LANG": "C"}, (0,)),
+    ("escape-in-argparse-error", ["x", "--emit", "\x1b[2J"], "", None, {}, (2,)),
+]
+
+# JSON output: valid JSON whatever the numbers and the text (`json.loads` with NaN refused).
+JSON = [
+    ("nonfinite-finite-difference", ["exp(x)", "--at", "x=709.7", "--json"]),
+    ("invalid-utf8-in-comment", [b"x*y # \xff", "--json"]),
+    ("ascii-io", ["\u03b8*y", "--at", "\u03b8=1", "y=2", "--json"]),
+]
+
+# `--at` values follow the literals' rule: a number a double holds, written as the grammar does.
+AT_VALUES = [
+    ("huge", "1e999", "too large"),
+    ("tiny", "1e-400", "too small"),
+    ("inf", "inf", "not a number"),
+    ("nan", "nan", "not a number"),
+    ("arabic-indic-digit", "\u0663", "not a number"),
+    ("largest-double-long", "1.7976931348623158e308", None),
+    ("negative-zero", "-0", None),
+]

@@ -12,7 +12,8 @@ import exprgrad as eg
 from exprgrad import limits
 from exprgrad.printer import const_text
 
-from hostile import BOUNDED, TEXT, VALUES, composed_functions, nested_functions
+from hostile import (AT_VALUES, BOUNDED, JSON, STREAMS, TEXT, VALUES, composed_functions,
+                     nested_functions)
 
 
 @contextlib.contextmanager
@@ -190,3 +191,164 @@ def test_generated_source_is_released_with_its_function():
     del kept
     gc.collect()
     assert generated() - before == set()
+
+
+# ---- streams and encodings ----------------------------------------------------------------
+
+def run_cli(argv, redirect="", stdin=None, env=None, timeout=120):
+    """Run ``python -m exprgrad ARGV REDIRECT`` through the shell (for ``>&-`` and the like),
+    with bytes arguments passed as they are; returns (exit status, stdout, stderr) as bytes."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+    parts = [sys.executable, "-m", "exprgrad", *argv]
+    line = b" ".join(shlex.quote(os.fsdecode(p) if isinstance(p, bytes) else p).encode(
+        "utf-8", "surrogateescape") for p in parts)
+    full_env = {**os.environ, "LC_ALL": "C.UTF-8", **(env or {})}
+    done = subprocess.run([b"/bin/sh", b"-c", b"exec " + line + b" " + redirect.encode()],
+                          input=stdin, capture_output=True, env=full_env, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+def no_traceback(stderr: bytes) -> bool:
+    return b"Traceback" not in stderr and b"Exception ignored" not in stderr and all(
+        ch in "\n\t" or ch.isprintable() for ch in stderr.decode("utf-8", "replace"))
+
+
+@pytest.mark.parametrize("case", STREAMS, ids=[c[0] for c in STREAMS])
+def test_streams_and_encodings(case):
+    _, argv, redirect, stdin, env, statuses = case
+    status, out, err = run_cli(argv, redirect, stdin, env)
+    assert status in statuses, (status, out[:300], err[:500])
+    assert no_traceback(err), err
+    if status == 2:
+        assert err.startswith(b"exprgrad: error: ") or b"usage:" in err or not err, err
+        assert err.count(b"exprgrad: error: ") <= 1
+
+
+def test_write_failures_say_why():
+    status, _, err = run_cli(["x*y"], ">/dev/full")
+    assert status == 2 and b"No space left on device" in err
+    status, _, err = run_cli(["x*y"], ">&-")
+    assert status == 2 and b"standard output is closed" in err
+    status, _, err = run_cli(["-"], "<&-")
+    assert status == 2 and b"standard input is closed" in err
+
+
+def test_undecodable_bytes_are_pointed_at():
+    status, _, err = run_cli(["-"], stdin=b"x*\xff + y")
+    assert status == 2 and b"unexpected character '\\udcff'" in err and b"^" in err
+    status, out, _ = run_cli(["-"], stdin=b"\xef\xbb\xbfx*y # caf\xe9\n")   # BOM, Latin-1
+    assert status == 0 and out.startswith(b"x*y\n")
+
+
+def test_ascii_locale_escapes_text_and_keeps_code_utf8():
+    import json
+    status, out, _ = run_cli(["\u03b8*y", "--at", "\u03b8=1", "y=2"],
+                             env={"PYTHONIOENCODING": "ascii"})
+    assert status == 0 and b"\\u2713" in out and out.isascii()
+    status, out, _ = run_cli(["\u03b8*y", "--json"], env={"PYTHONIOENCODING": "ascii"})
+    assert json.loads(out)["variables"] == ["y", "\u03b8"]
+    status, out, _ = run_cli(["\u03b8*y", "--emit", "python"],
+                             env={"PYTHONIOENCODING": "ascii"})
+    namespace = {}
+    exec(compile(out.decode("utf-8"), "emitted", "exec"), namespace)     # valid Python
+    assert namespace["grad_f"](3.0, 2.0) == (6.0, (2.0, 3.0))
+
+
+@pytest.mark.parametrize("case", JSON, ids=[c[0] for c in JSON])
+def test_json_output_is_valid_json(case):
+    import json
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+    status, out, err = run_cli(case[1], env={"PYTHONIOENCODING": "ascii"}
+                               if case[0] == "ascii-io" else None)
+    assert status in (0, 1), err
+    data = json.loads(out, parse_constant=refuse)
+    assert data["expression"]
+
+
+def test_json_writes_nonfinite_numbers_as_strings():
+    import json
+    status, out, _ = run_cli(["exp(x)", "--at", "x=709.7", "--json"])
+    row = json.loads(out)["check"]["rows"]["x"]
+    assert row["finite_diff"] in ("Infinity", "NaN") or math_isfinite(row["finite_diff"])
+    assert b"NaN," not in out and b"Infinity," not in out.replace(b'"Infinity"', b"")
+
+
+def math_isfinite(value) -> bool:
+    import math
+    return isinstance(value, float) and math.isfinite(value)
+
+
+@pytest.mark.parametrize("case", AT_VALUES, ids=[c[0] for c in AT_VALUES])
+def test_at_values_follow_the_literal_rule(case):
+    from exprgrad.cli import parse_point
+    _, text, problem = case
+    if problem is None:
+        value = parse_point([f"x={text}"])["x"]
+        assert value == float(text) and str(value)[0] == str(float(text))[0]   # -0.0 kept
+    else:
+        with pytest.raises(eg.VariableError, match=problem):
+            parse_point([f"x={text}"])
+
+
+# ---- safe output ----------------------------------------------------------------------------
+
+def test_output_file_survives_a_failed_write(tmp_path):
+    import os
+    big = "+".join(f"sin(x{i})" for i in range(300))
+    for flag, name in (("-o", "out.py"), ("--dot", "out.dot")):
+        target = tmp_path / name
+        target.write_text("old content\n")
+        argv = [big, "--emit", "python", flag, str(target)] if flag == "-o" else \
+            [big, flag, str(target)]
+        # 1 KB file-size limit (ulimit -f); standard output goes to a pipe, not limited.
+        status, _, err = _run_limited(argv, 1024)
+        assert status == 2 and b"File too large" in err and no_traceback(err), err
+        assert target.read_text() == "old content\n"
+        assert sorted(os.listdir(tmp_path)) == sorted(
+            p for p in os.listdir(tmp_path) if not p.endswith(".tmp"))
+
+
+def _run_limited(argv, max_bytes):
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+    done = subprocess.run([sys.executable, "-m", "exprgrad", *argv], capture_output=True,
+                          preexec_fn=limit, timeout=120, env={**os.environ})
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_output_replaces_the_file_whole_and_keeps_its_mode(tmp_path):
+    import os
+    target = tmp_path / "k.py"
+    target.write_text("old\n")
+    os.chmod(target, 0o640)
+    link = tmp_path / "link.py"
+    link.symlink_to(target)
+    status, _, err = run_cli(["x*y", "--emit", "python", "-o", str(link)])
+    assert status == 0, err
+    assert link.is_symlink() and "def grad_f(" in target.read_text()
+    assert os.stat(target).st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    status, out, _ = run_cli(["x*y", "--emit", "c", "-o", "/dev/stdout"])
+    assert status == 0 and b"double grad_f(" in out            # a device: written in place
+
+
+@pytest.mark.parametrize("flags", [["--emit", "python", "-o", "{d}/a.dot", "--dot", "{d}/a.dot"],
+                                   ["--dot", "{d}/p.dot", "--dot-grad", "{d}/../{b}/p.dot"],
+                                   ["--dot", "{d}/q.dot", "--dot-grad", "{d}/lnk.dot"]])
+def test_two_outputs_to_one_file_are_refused(tmp_path, flags):
+    (tmp_path / "q.dot").write_text("keep\n")
+    (tmp_path / "lnk.dot").symlink_to(tmp_path / "q.dot")
+    argv = ["x*y"] + [f.format(d=tmp_path, b=tmp_path.name) for f in flags]
+    status, _, err = run_cli(argv)
+    assert status == 2 and b"name the same file" in err, err
+    assert (tmp_path / "q.dot").read_text() == "keep\n"
