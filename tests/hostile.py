@@ -120,3 +120,11 @@ AT_VALUES = [
     ("largest-double-long", "1.7976931348623158e308", None),
     ("negative-zero", "-0", None),
 ]
+
+# ---- safe output ---------------------------------------------------------------------------------
+# C function names the C library owns (or reserves): each must be refused.
+
+C_RESERVED_NAMES = ["malloc", "exit", "printf", "abs", "free", "memcpy", "strlen", "sin",
+                    "isalpha", "isfoo", "tolerance", "strain", "memo", "E2BIG", "SIGFOO",
+                    "int32_t", "_f", "main", "if"]
+C_USABLE_NAMES = ["f", "loss", "my_func", "grad", "neuron", "Sigmoid"]

@@ -12,8 +12,8 @@ import exprgrad as eg
 from exprgrad import limits
 from exprgrad.printer import const_text
 
-from hostile import (AT_VALUES, BOUNDED, JSON, STREAMS, TEXT, VALUES, composed_functions,
-                     nested_functions)
+from hostile import (AT_VALUES, BOUNDED, C_RESERVED_NAMES, C_USABLE_NAMES, JSON, STREAMS, TEXT,
+                     VALUES, composed_functions, nested_functions)
 
 
 @contextlib.contextmanager
@@ -352,3 +352,51 @@ def test_two_outputs_to_one_file_are_refused(tmp_path, flags):
     status, _, err = run_cli(argv)
     assert status == 2 and b"name the same file" in err, err
     assert (tmp_path / "q.dot").read_text() == "keep\n"
+
+
+@pytest.mark.parametrize("name", C_RESERVED_NAMES)
+def test_c_function_names_of_the_library_are_refused(name):
+    with pytest.raises(eg.CodegenError, match="not usable in c code"):
+        eg.compile("x*y").to_source("c", name=name)
+
+
+@pytest.mark.parametrize("name", C_USABLE_NAMES)
+def test_c_function_names_that_are_free(name):
+    assert f"double grad_{name}(" in eg.compile("x*y").to_source("c", name=name)
+
+
+def test_c_locals_never_take_library_names():
+    source = eg.compile("time*exit + malloc").to_source("c")
+    code = [line for line in source.splitlines() if not line.startswith("/*")]
+    assert "    const double time_ = in[2];" in code
+    assert not any(re.search(rf"\b{name}\b", line)
+                   for line in code for name in ("time", "exit", "malloc"))
+
+
+# ---- no tracebacks ------------------------------------------------------------------------
+
+def test_bad_arguments_are_errors_not_tracebacks():
+    f = eg.compile("x*y")
+    with pytest.raises(eg.CodegenError):
+        f.to_source(name=None)
+    picture = eg.draw_dot(eg.Value(1.0, label=None))
+    assert "data 1.0000" in picture.source
+
+
+@pytest.mark.parametrize("label", ["a\0b", "a\udcffb", "\x1b[2J", "*/ #", "a\nb"])
+def test_hostile_value_labels(label, tmp_path):
+    from exprgrad.draw import render
+    w = eg.Value(0.5, label=label)
+
+    def loss(x, y):
+        h = x[0] * w
+        h.label = label
+        out = (h - y) ** 2
+        out.label = label + "!"
+        return out
+    for backend in ("numpy", "python"):
+        train = eg.compile_loss(loss, [w], 1, backend=backend)
+        assert train.backward([[1.0]], [2.0]) == 2.25
+    out = tmp_path / "v.dot"
+    render(eg.draw_dot(loss([eg.Value(1.0)], 2.0)), out)
+    assert "\\\\x1b" in out.read_text() or "\x1b" not in label

@@ -108,8 +108,11 @@ def functions(graph: Graph, name: str = "f", strategy: str = "reverse",
 
 
 def _check_name(be: Backend, name) -> None:
-    if not isinstance(name, str) or not be.valid(name) or not Namer(be.reserved, be.valid).free(name):
-        raise CodegenError(f"function name {name!r} is not usable in {be.name} code")
+    why = be.library_name(name) if be.library_name and isinstance(name, str) else None
+    if why or not isinstance(name, str) or not be.valid(name) \
+            or not Namer(be.reserved, be.valid).free(name):
+        raise CodegenError(f"function name {name!r} is not usable in {be.name} code"
+                           + (f": {why}" if why else ""))
 
 
 @gc_paused()    # building ~10^5 nodes and lines with the collector on is quadratic (W4)

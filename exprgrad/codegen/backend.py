@@ -97,6 +97,9 @@ class Backend:
     end: Callable                          # () -> lines
     describe: Callable                     # (name, params, results: list[Returned]) -> lines
     header: Callable | None = None         # (name, params, results) -> prototype lines (C)
+    # (function name) -> why the language's library reserves it for itself, or None (C: a
+    # function named malloc would replace the library's in the whole program)
+    library_name: Callable[[str], str | None] | None = None
     extension: str = ".py"
     _templates: dict = field(default_factory=dict, compare=False, repr=False)
 

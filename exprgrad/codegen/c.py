@@ -12,6 +12,8 @@ Identifiers are ASCII (C99 compilers differ on extended characters): ``θ`` beco
 """
 from __future__ import annotations
 
+import re
+
 from ..program import RESULT_NAMES
 from .backend import Backend, Returned
 from .python import matrix_doc
@@ -41,9 +43,48 @@ def out_name(result: str) -> str:
     return f"{result}_out"
 
 
+# The rest of the C99 library, functions and macros: emitted code pasted next to <stdlib.h> or
+# <stdio.h> must not collide with them, and a function named `malloc` or `exit` would replace
+# the library's for the whole program (C99 7.1.3: reserved for external linkage).
+_LIBC = """abort abs atexit atof atoi atol atoll bsearch calloc div exit _Exit free getenv labs
+ldiv llabs lldiv malloc mblen mbstowcs mbtowc qsort rand realloc srand strtod strtof strtol
+strtold strtoll strtoul strtoull system wcstombs wctomb EXIT_FAILURE EXIT_SUCCESS MB_CUR_MAX
+RAND_MAX size_t wchar_t div_t ldiv_t lldiv_t
+clearerr fclose feof ferror fflush fgetc fgetpos fgets fopen fprintf fputc fputs fread freopen
+fscanf fseek fsetpos ftell fwrite getc getchar gets perror printf putc putchar puts remove rename
+rewind scanf setbuf setvbuf snprintf sprintf sscanf tmpfile tmpnam ungetc vfprintf vfscanf vprintf
+vscanf vsnprintf vsprintf vsscanf BUFSIZ EOF FILENAME_MAX FOPEN_MAX L_tmpnam SEEK_CUR SEEK_END
+SEEK_SET TMP_MAX stderr stdin stdout FILE fpos_t
+memchr memcmp memcpy memmove memset strcat strchr strcmp strcoll strcpy strcspn strerror strlen
+strncat strncmp strncpy strpbrk strrchr strspn strstr strtok strxfrm
+isalnum isalpha isblank iscntrl isdigit isgraph islower isprint ispunct isspace isupper isxdigit
+tolower toupper assert setjmp longjmp jmp_buf signal raise sig_atomic_t clock difftime mktime
+time asctime ctime gmtime localtime strftime clock_t time_t CLOCKS_PER_SEC setlocale localeconv
+va_start va_arg va_end va_copy va_list offsetof ptrdiff_t and and_eq bitand bitor compl not
+not_eq or or_eq xor xor_eq""".split()
 RESERVED = frozenset(_KEYWORDS) | frozenset(_MATH) \
-    | {f"{name}{suffix}" for name in _MATH for suffix in "fl"} | frozenset(_MACROS) | {IN} \
-    | {out_name(r) for r in RESULT_NAMES}
+    | {f"{name}{suffix}" for name in _MATH for suffix in "fl"} | frozenset(_MACROS) \
+    | frozenset(_LIBC) | {IN} | {out_name(r) for r in RESULT_NAMES}
+
+# Names the C standard reserves for the library's future functions and macros (C99 7.26, 7.1.3):
+# a function of ours, with external linkage, may not take them.
+_FUTURE = [(r"(is|to)[a-z]", "<ctype.h>"), (r"(str|mem|wcs)[a-z]", "<string.h> and <stdlib.h>"),
+           (r"E[0-9A-Z]", "<errno.h>"), (r"(SIG_?|LC_)[A-Z]", "<signal.h> and <locale.h>"),
+           (r"(PRI|SCN)[a-zX]", "<inttypes.h>"), (r"u?int\w*_t\Z", "<stdint.h>"),
+           (r"_", "the implementation at file scope")]
+
+
+def library_name(name: str) -> str | None:
+    """Why C reserves the function name `name`, or None: a keyword, a name of the library, or
+    one of the patterns C keeps for the library's future (``isfoo``, ``strfoo``, ``E1``, ``_f``)."""
+    if name in _KEYWORDS:
+        return "it is a C keyword"
+    if name in RESERVED:
+        return "it is a name of the C standard library"
+    for pattern, owner in _FUTURE:
+        if re.match(pattern, name):
+            return f"names like it are reserved for {owner}"
+    return None
 
 
 def comment(text: str) -> str:
@@ -121,4 +162,4 @@ C = Backend(
     name="c", call="{}", functions={}, imports=("#include <math.h>",), reserved=RESERVED,
     valid=ascii_identifier, inf="HUGE_VAL", comment=comment, signature=signature,
     prologue=prologue, statement=statement, body_comment=body_comment, returns=returns,
-    end=end, describe=describe, header=header, extension=".c")
+    end=end, describe=describe, header=header, extension=".c", library_name=library_name)
