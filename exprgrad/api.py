@@ -32,8 +32,9 @@ class Function:
     which names the problem.
     """
 
-    def __init__(self, source: str, graph: Graph):
+    def __init__(self, source: str, graph: Graph, expand: bool = False):
         self.source = source
+        self.expand = expand
         self.ir = graph
         self.variables: tuple[str, ...] = graph.variables
         #: the names of the outputs (``p, q`` ends a program of two outputs)
@@ -42,6 +43,12 @@ class Function:
         self._order = graph.order()
         self._kernel: dict | None = None     # the generated module's namespace, once loaded
         self._runs: dict = {}                # second-order and Jacobian programs, once built
+
+    def __reduce__(self):
+        # Pickled as its source and options, recompiled when loaded: what a call caches
+        # (the generated module, sympy forms) does not pickle, and the text needs no
+        # recursion however deep the graph.
+        return compile, (self.source, self.expand)
 
     def __repr__(self) -> str:
         names = ", ".join(self.variables[:8])
@@ -390,4 +397,4 @@ def compile(text: str, expand: bool = False) -> Function:   # noqa: A001 - as in
     if expand:
         from .expand import expand as expand_graph
         graph = expand_graph(graph)
-    return Function(text, graph)
+    return Function(text, graph, expand)

@@ -12,11 +12,23 @@ The inputs named in `trace(root, inputs)` become variables; every other leaf bec
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Mapping
 
+from .errors import DomainError, printable
 from .value import Value
 from .ir import Graph
+
+
+def _constant(graph: Graph, v: Value):
+    """A leaf that is not an input, frozen at its value (exactly)."""
+    if not math.isfinite(v.data):
+        # The generated code holds constants as exact numbers; inf and nan have none.
+        what = f"{printable(v.label)!r} = {v.data!r}" if v.label else repr(v.data)
+        raise DomainError(f"cannot compile the constant {what}: a constant of a traced "
+                          "computation must be a finite number")
+    return graph.const(Fraction(v.data))
 
 
 def trace(root: Value, inputs: Mapping[str, Value], output_name: str | None = None) -> Graph:
@@ -28,7 +40,7 @@ def trace(root: Value, inputs: Mapping[str, Value], output_name: str | None = No
         if id(v) in by_id:
             node = graph.var(by_id[id(v)])
         elif not v._args:
-            node = graph.apply(v._fn.name) if v._fn is not None else graph.const(Fraction(v.data))
+            node = graph.apply(v._fn.name) if v._fn is not None else _constant(graph, v)
         else:
             node = graph.apply(v._fn.name, *(nodes[id(a)] for a in v._args))
         nodes[id(v)] = node

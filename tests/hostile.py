@@ -101,6 +101,7 @@ STREAMS = [
     ("c-locale", ["\u03b8*y", "--at", "\u03b8=1", "y=2"], "", None,
      {"LC_ALL": "C", "LANG": "C"}, (0,)),
     ("escape-in-argparse-error", ["x", "--emit", "\x1b[2J"], "", None, {}, (2,)),
+    ("self-as-variable", ["self*2", "--at", "self=3"], "", None, {}, (0,)),
 ]
 
 # JSON output: valid JSON whatever the numbers and the text (`json.loads` with NaN refused).

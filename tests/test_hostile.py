@@ -400,3 +400,32 @@ def test_hostile_value_labels(label, tmp_path):
     out = tmp_path / "v.dot"
     render(eg.draw_dot(loss([eg.Value(1.0)], 2.0)), out)
     assert "\\\\x1b" in out.read_text() or "\x1b" not in label
+
+
+def test_self_is_a_variable_like_any_other():
+    f = eg.compile("self*2 + x")
+    for _ in range(2):                                  # before and after the fast path
+        assert f(self=3, x=1) == 7.0
+        assert f.grad(self=3, x=1) == (7.0, {"self": 2.0, "x": 1.0})
+        assert f(3, 1) == 7.0 and f(3, x=1) == 7.0
+    assert f.graph(self=3, x=1).data == 7.0
+    assert f.check(self=3, x=1).ok
+
+
+@pytest.mark.parametrize("constant", [float("inf"), float("-inf"), float("nan")])
+def test_nonfinite_constants_in_compile_loss(constant):
+    w = eg.Value(0.5, label="w")
+    with pytest.raises(eg.DomainError, match="finite"):
+        eg.compile_loss(lambda x, y: (x[0] * w * constant - y) ** 2, [w], 1)
+
+
+def test_functions_pickle_before_and_after_use():
+    import pickle
+    f = eg.compile("tanh(x)*y", expand=True)
+    expected = f.grad(x=0.5, y=2.0)
+    f(x=0.5, y=2.0)
+    _ = f.sympy
+    g = pickle.loads(pickle.dumps(f))
+    assert g.grad(x=0.5, y=2.0) == expected and str(g) == str(f) and g.expand
+    deep = eg.compile("sin(" * 100_000 + "x" + ")" * 100_000)
+    assert pickle.loads(pickle.dumps(deep))(x=0.1) == deep(x=0.1)
