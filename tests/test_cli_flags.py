@@ -1,35 +1,18 @@
 """The command line's flags together: each combination works or is refused (exit 2, a message).
 
-In-process (`exprgrad.cli.main(argv)` with captured streams): the subprocess path is covered
-by tests/test_cli.py.
+In-process (`exprgrad.cli.main(argv)` with captured streams, `helpers.run_cli`): the
+subprocess path is covered by tests/test_cli.py.
 """
-import contextlib
-import io
 import json
 import math
 
 import pytest
 
-from exprgrad import cli
 from exprgrad.ops import FUNCTIONS
+from helpers import run_cli as run
 
 NEURON = "n = x*w + b\no = tanh(n)\n"
 POINT = ["x=1", "w=2", "b=0.5"]
-
-
-def run(*argv, stdin=None):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        old = cli.sys.stdin
-        if stdin is not None:
-            cli.sys.stdin = io.StringIO(stdin)
-        try:
-            status = cli.main(list(argv))
-        except SystemExit as exc:
-            status = exc.code
-        finally:
-            cli.sys.stdin = old
-    return status, out.getvalue(), err.getvalue()
 
 
 def test_at_before_the_expression():

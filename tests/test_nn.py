@@ -6,10 +6,8 @@ seeds' own float formulas, and the `Value` path itself for the compiled path.
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +15,8 @@ import pytest
 import exprgrad as eg
 from exprgrad import Value, losses, nn, optim
 from exprgrad.errors import DomainError
+from helpers import run_example
 
-ROOT = Path(__file__).resolve().parent.parent
 XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 YS = [1.0, -1.0, -1.0, 1.0]
 
@@ -308,14 +306,6 @@ def test_compiled_source_is_standalone_and_errors_are_clear():
 
 
 # ---- the example scripts reach their targets --------------------------------------------------
-
-def run_example(name, argv, capsys):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    status = module.main(argv)
-    return status, capsys.readouterr().out
-
 
 def test_example_train_seed(capsys):
     status, out = run_example("train_seed.py", ["--steps", "30"], capsys)

@@ -32,3 +32,14 @@ def test_wheel_carries_the_grammar_and_runs(tmp_path):
                          timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "0.46211715726000974"
+    # The console script the wheel declares, found through the installed metadata as an
+    # installer finds it, runs the CLI: exit status 0 with the answer, 2 on bad input.
+    script = ("import sys; from importlib.metadata import entry_points; "
+              "(ep,) = entry_points(group='console_scripts', name='exprgrad'); "
+              "sys.argv = ['exprgrad', *sys.argv[1:]]; ep.load()()")
+    for args, status, out in ((["x^2", "--at", "x=3"], 0, "f = 9"), (["x +"], 2, "")):
+        res = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                             text=True, cwd=tmp_path, timeout=120,
+                             env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
+        assert res.returncode == status, res.stderr
+        assert res.stdout.startswith(out) and "Traceback" not in res.stderr

@@ -7,7 +7,7 @@ without touching this file:
   own empty temporary directory: a block must be complete by itself.
 - ```` ```sh ```` blocks run command by command (lines, and ``&&`` within a line) in an empty
   temporary directory that has the checkout's top-level folder names (``examples/``...):
-  ``exprgrad ...`` in-process through `exprgrad.cli.main` (exit status 0 expected),
+  ``exprgrad ...`` in-process through `exprgrad.cli.main` (`helpers.run_cli`; exit status 0),
   ``python3 ...`` in a subprocess that imports this exprgrad.  Installing (``python3 -m venv``,
   ``. .venv/bin/activate``, ``pip install``) is skipped: `test_packaging.py` builds and checks
   the wheel, and CI runs the README's install-and-test command itself.  Lines ``# text``
@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 import exprgrad
-from exprgrad import cli
+from helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -156,7 +156,7 @@ def run_shell(block: Block) -> None:
             continue
         words = shlex.split(command)
         if words[0] == "exprgrad":
-            status, stdout, stderr = run_exprgrad(words[1:])
+            status, stdout, stderr = run_cli(*words[1:])
         elif words[0] in ("python3", "python"):
             status, stdout, stderr = run_python_process(words[1:])
         else:
@@ -167,16 +167,6 @@ def run_shell(block: Block) -> None:
                             else None)
         if want:
             assert stdout.rstrip().splitlines() == [w.rstrip() for w in want], command
-
-
-def run_exprgrad(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = cli.main(argv)
-        except SystemExit as exc:
-            status = exc.code
-    return status, out.getvalue(), err.getvalue()
 
 
 def run_python_process(argv: list[str]) -> tuple[int, str, str]:

@@ -22,7 +22,7 @@ from exprgrad.forward import jvp_program
 from exprgrad.symbolic import Budget, ClosedForms
 
 from corpus import CORPUS, NEURON, SEED
-from test_codegen import CC, call_c, compile_c, needs_cc
+from helpers import CC, call_c, compile_c, needs_cc
 
 # Points where every corpus expression is smooth: no kinks (relu, abs, max, min at ties).
 SMOOTH = [(t, d) for t, d in CORPUS
