@@ -13,14 +13,20 @@ Public API (other test modules reuse it)::
   statement (a bare expression or an assignment), separated by ``;`` or new lines, with
   ``#`` comments.  ``point`` gives a value to exactly the variables that occur in ``text``.
 - ``expressions(max_depth=3, ops=None)`` draws ``(text, point)`` for one expression.
+- ``argument_counts(name)``: the numbers of arguments drawn for a function of the language.
 - ``ops`` limits the functions and operators drawn (names of `exprgrad.ops.OPS` entries, e.g.
-  ``{"add", "mul", "tanh"}``; ``"pow"`` covers ``^``, ``**`` and ``pow(a, b)``, ``"log"``
-  covers ``log``, ``ln`` and ``log(x, base)``); default: the whole language, `LANGUAGE`.
+  ``{"add", "mul", "tanh"}``; ``"pow"`` covers ``^``, ``**`` and ``pow(a, b)``, and an op
+  covers every function of the language made of it (`ops.FUNCTIONS`): ``"log"`` covers
+  ``log``, ``ln`` and ``log(x, base)``, ``"max"`` covers ``max(a, b, c)``, ``"logaddexp"``
+  covers ``logsumexp`` and ``softmax``); default: the whole language, `LANGUAGE`.
 
 Every construct of the language occurs: numbers in all their spellings (``2``, ``2.5``,
-``.5``, ``1e-3``, ``1_000``, ``6.8813735870195432``), Unicode names, ``+ - * /``, ``^`` and
-``**``, unary ``-`` and ``+``, parentheses (needed and redundant), every public function,
-``pi``, ``log(x, base)``, ``pow(a, b)``, statements, user functions and comments.
+``.5``, ``1e-3``, ``1_000``, ``6.8813735870195432``), Unicode names, the registry's infix
+operators (``+ - * /``, ``^`` and ``**``, unary ``-``) and unary ``+``, parentheses (needed and
+redundant), every function of `ops.FUNCTIONS` with each number of arguments it takes (variadic
+ones with one more too), several values unpacked (``p1, p2 = softmax(a, b)``), constants
+(``pi``), statements, user functions and comments.  The operators and functions are read from
+the registry, so a new op is drawn by default.
 
 Points lie inside each function's domain, away from its edges and kinks: while a program is
 built its value at the point is tracked with the registry's float forwards, and an argument
@@ -31,16 +37,14 @@ within 1e-8 of them, so their bodies stay inside their domains too.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from exprgrad.ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
+from exprgrad.ops import CONSTANTS, FLOAT_MATH, FUNCTIONS, OPS, PREC_ADD, PREC_ATOM, PREC_NEG, \
+    PREC_POW
 
-#: every op the language can write, by registry name
-LANGUAGE = frozenset(name for name, op in OPS.items()
-                     if op.public or op.infix or name == "pi")
+from corpus import LANGUAGE          # every op the language can write, by registry name
 
 # Where each op is smooth, per argument: a union of intervals.  The registry's `domain` is
 # one interval per argument; these widen it where the op is smooth on both sides of a kink or
@@ -55,7 +59,10 @@ SMOOTH.update({
     "neg": (((-40, 40),),),
     "mul": (((-6, 6),), ((-6, 6),)),
 })
-LOG_BASES = ((0.2, 0.7), (1.5, 3))          # log(x, base): base away from 1
+# Arguments a function of the language takes beyond its op's own (log(x, base): the base),
+# where they are smooth.  Not derivable from the registry: what the extra argument means is
+# the function's `build`.  A function with extra arguments missing here fails `_regions`.
+EXTRA_ARGUMENTS = {"log": ((0.2, 0.7), (1.5, 3))}          # log(x, base): base away from 1
 INT_POWER_BASES = ((-3, -0.3), (0.3, 3))    # u^2, u^-1: any sign, away from 0
 TIE_GAP = 0.1                               # |a - b| for max and min
 
@@ -67,9 +74,28 @@ NUMBERS = (("2", 2.0), ("2.5", 2.5), (".5", 0.5), ("1e-3", 1e-3), ("1_000", 1000
            ("3", 3.0), ("0.25", 0.25), ("1.5e0", 1.5), ("6.8813735870195432",
                                                          6.8813735870195432))
 
-_FUNCTIONS = sorted(name for name in LANGUAGE if OPS[name].public and OPS[name].arity >= 1)
-_BINARY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-_BINARY_PREC = {"add": PREC_ADD, "sub": PREC_ADD, "mul": PREC_MUL, "div": PREC_MUL}
+# From the registry: the binary operators that are only operators (pow is a function too, see
+# `power`), the prefix ones, the functions with one value and those with several.
+_BINARY = {name: op for name, op in OPS.items() if op.infix and not op.public and op.arity == 2}
+_PREFIX = {name: op for name, op in OPS.items() if op.infix and not op.public and op.arity == 1}
+_FUNCTIONS = sorted(name for name, b in FUNCTIONS.items() if not b.multi)
+_MULTI = sorted(name for name, b in FUNCTIONS.items() if b.multi)
+_CONSTANTS = sorted(CONSTANTS)
+
+
+def _regions(name: str, count: int) -> list[tuple]:
+    """Where each of `count` arguments of the language function `name` is smooth."""
+    builtin = FUNCTIONS[name]
+    own = SMOOTH[builtin.op]
+    if builtin.variadic or count <= len(own):
+        return [own[min(i, len(own) - 1)] for i in range(count)]
+    return list(own) + [EXTRA_ARGUMENTS[name]] * (count - len(own))
+
+
+def argument_counts(name: str) -> tuple[int, ...]:
+    """The numbers of arguments drawn for `name`: each it accepts; one more for a variadic."""
+    b = FUNCTIONS[name]
+    return (b.arities[0], b.arities[0] + 1) if b.variadic else b.arities
 
 
 @dataclass(frozen=True)
@@ -98,10 +124,14 @@ def evaluate_tree(tree: tuple, env: dict, functions: dict) -> float:
         params, body = functions[tree[1]]
         args = [evaluate_tree(t, env, functions) for t in tree[2:]]
         return evaluate_tree(body, dict(zip(params, args)), functions)
-    if kind == "log2":
-        x, base = (evaluate_tree(t, env, functions) for t in tree[1:])
-        return math.log(x) / math.log(base)
+    if kind == "builtin":           # a function of the language, as its `build` desugars it
+        return _call(tree[1], *(evaluate_tree(t, env, functions) for t in tree[2:]))
     return _fwd(kind, *(evaluate_tree(t, env, functions) for t in tree[1:]))
+
+
+def _call(name: str, *xs: float):
+    """The float value(s) of the language function `name` (a list for several values)."""
+    return FUNCTIONS[name].build(FLOAT_MATH, *xs)
 
 
 class _Builder:
@@ -147,21 +177,23 @@ class _Builder:
         num = Expr(text, abs(offset), PREC_ATOM, ("num", abs(offset)))
         left = self.at_least(e, PREC_ADD)
         value = _fwd(op, v, abs(offset))
-        return self.paren(Expr(f"{left.text} {_BINARY[op]} {text}", value, PREC_ADD,
+        return self.paren(Expr(f"{left.text} {_BINARY[op].infix} {text}", value, PREC_ADD,
                                (op, e.tree, num.tree)))
 
     # ---- expressions ------------------------------------------------------------------------
 
     def atom(self, env: dict) -> Expr:
-        kinds = ["name"] * 4 + ["number"] + (["pi"] if "pi" in self.ops else [])
+        constants = [c for c in _CONSTANTS if CONSTANTS[c] in self.ops]
+        kinds = ["name"] * 4 + ["number"] + (["constant"] if constants else [])
         kind = self.draw(st.sampled_from(kinds)) if env else "number"
         if kind == "name":
             name = self.draw(st.sampled_from(sorted(env)))
             if name in self.point:
                 self.used.add(name)
             return Expr(name, env[name], PREC_ATOM, ("name", name))
-        if kind == "pi":
-            return Expr("pi", math.pi, PREC_ATOM, ("pi",))
+        if kind == "constant":
+            name = self.draw(st.sampled_from(constants))
+            return Expr(name, _fwd(CONSTANTS[name]), PREC_ATOM, (CONSTANTS[name],))
         text, value = self.draw(st.sampled_from(NUMBERS))
         return Expr(text, value, PREC_ATOM, ("num", value))
 
@@ -174,12 +206,17 @@ class _Builder:
         kind = self.draw(st.sampled_from(choices))
         if kind == "binary":
             return self.binary(env, depth)
-        if kind == "unary" and "neg" in self.ops:
-            inner = self.at_least(self.expr(env, depth - 1), PREC_NEG)
-            sign = self.draw(st.sampled_from("-+"))
-            value = -inner.value if sign == "-" else inner.value
-            tree = ("neg", inner.tree) if sign == "-" else inner.tree
-            return Expr(f"{sign}{inner.text}", value, PREC_NEG, tree)
+        prefix = [name for name in _PREFIX if name in self.ops]
+        if kind == "unary" and prefix:
+            name = self.draw(st.sampled_from(prefix + ["+"]))      # unary + is syntax only
+            if name == "+":
+                inner = self.at_least(self.expr(env, depth - 1), PREC_NEG)
+                return Expr(f"+{inner.text}", inner.value, PREC_NEG, inner.tree)
+            op = _PREFIX[name]
+            inner = self.shift(self.expr(env, depth - 1), SMOOTH[name][0])
+            inner = self.at_least(inner, op.prec)
+            return Expr(f"{op.infix}{inner.text}", _fwd(name, inner.value), op.prec,
+                        (name, inner.tree))
         if kind == "power" and "pow" in self.ops:
             return self.power(env, depth)
         if kind == "user":
@@ -189,13 +226,13 @@ class _Builder:
     def binary(self, env: dict, depth: int) -> Expr:
         names = [o for o in _BINARY if o in self.ops] or ["add"]
         op = self.draw(st.sampled_from(names))
-        prec = _BINARY_PREC[op]
+        prec = _BINARY[op].prec
         a = self.shift(self.expr(env, depth - 1), SMOOTH[op][0])
         b = self.shift(self.expr(env, depth - 1), SMOOTH[op][1])
         a, b = self.at_least(a, prec), self.at_least(b, prec + 1)
-        s = self.space() if prec == PREC_MUL else " "
-        return Expr(f"{a.text}{s}{_BINARY[op]}{s}{b.text}", _fwd(op, a.value, b.value), prec,
-                    (op, a.tree, b.tree))
+        s = self.space() if prec > PREC_ADD else " "
+        return Expr(f"{a.text}{s}{_BINARY[op].infix}{s}{b.text}", _fwd(op, a.value, b.value),
+                    prec, (op, a.tree, b.tree))
 
     def power(self, env: dict, depth: int) -> Expr:
         sym = self.draw(st.sampled_from(("^", "**")))
@@ -213,26 +250,40 @@ class _Builder:
                     PREC_POW, ("pow", base.tree, exponent.tree))
 
     def function(self, env: dict, depth: int) -> Expr:
-        names = [f for f in _FUNCTIONS if f in self.ops] or ["exp"]
+        names = [f for f in _FUNCTIONS if FUNCTIONS[f].op in self.ops] or ["exp"]
         name = self.draw(st.sampled_from(names))
-        if name == "log" and self.draw(st.booleans()):
-            x = self.shift(self.expr(env, depth - 1), SMOOTH["log"][0])
-            base = self.shift(self.expr(env, depth - 1), LOG_BASES)
-            value = math.log(x.value) / math.log(base.value)
-            return Expr(f"log({x.text},{self.space()}{base.text})", value, PREC_ATOM,
-                        ("log2", x.tree, base.tree))
-        spelled = name
-        if name == "log" and self.draw(st.booleans()):
-            spelled = "ln"
-        args = [self.shift(self.expr(env, depth - 1), SMOOTH[name][i])
-                for i in range(OPS[name].arity)]
-        if name in ("max", "min") and abs(args[0].value - args[1].value) < TIE_GAP:
-            args[1] = self.paren(Expr(f"{self.at_least(args[1], PREC_ADD).text} + 0.5",
-                                      args[1].value + 0.5, PREC_ADD,
-                                      ("add", args[1].tree, ("num", 0.5))))
-        text = f"{spelled}({f',{self.space()}'.join(a.text for a in args)})"
-        return Expr(text, _fwd(name, *(a.value for a in args)), PREC_ATOM,
-                    (name, *(a.tree for a in args)))
+        args = self.arguments(name, env, depth)
+        text = f"{name}({f',{self.space()}'.join(a.text for a in args)})"
+        return Expr(text, _call(name, *(a.value for a in args)), PREC_ATOM,
+                    ("builtin", name, *(a.tree for a in args)))
+
+    def arguments(self, name: str, env: dict, depth: int) -> list[Expr]:
+        """Arguments for the language function `name`, each inside its smooth region; for an
+        op with a kink between two arguments (max, min: ties), each argument is moved apart
+        from the running fold of the ones before it."""
+        count = self.draw(st.sampled_from(argument_counts(name)))
+        args = [self.shift(self.expr(env, depth - 1), region)
+                for region in _regions(name, count)]
+        op = OPS[FUNCTIONS[name].op]
+        if op.kink is not None and op.arity == 2:
+            acc = args[0].value
+            for i in range(1, count):
+                if abs(op.kink(acc, args[i].value)) < TIE_GAP:
+                    moved = self.at_least(args[i], PREC_ADD)
+                    args[i] = self.paren(Expr(f"{moved.text} + 0.5", args[i].value + 0.5,
+                                              PREC_ADD, ("add", args[i].tree, ("num", 0.5))))
+                acc = op.fwd(acc, args[i].value)
+        return args
+
+    def unpacking(self, env: dict, depth: int, free: list[str]) -> str:
+        """``p1, p2 = softmax(a, b)``: a function of several values, one name (taken from
+        `free`) per value."""
+        name = self.draw(st.sampled_from([f for f in _MULTI if FUNCTIONS[f].op in self.ops]))
+        args = self.arguments(name, env, depth)
+        values = _call(name, *(a.value for a in args))
+        targets = [free.pop(0) for _ in values]
+        env.update(zip(targets, values))
+        return f"{', '.join(targets)} = {name}({', '.join(a.text for a in args)})"
 
     def call_user(self, env: dict, depth: int) -> Expr:
         fname = self.draw(st.sampled_from(sorted(self.functions)))
@@ -276,9 +327,13 @@ def programs(draw, max_statements: int = 3, max_depth: int = 3, ops=None,
     if user_functions:
         for fname in draw(st.lists(st.sampled_from(FUNCTION_NAMES), max_size=2, unique=True)):
             lines.append(b.define_function(fname))
-    count = draw(st.integers(0, max_statements - 1))
-    for name in draw(st.lists(st.sampled_from(INTERMEDIATES), min_size=count, max_size=count,
-                              unique=True)):
+    free = list(draw(st.permutations(INTERMEDIATES)))       # names for intermediates
+    multi = [f for f in _MULTI if FUNCTIONS[f].op in ops]
+    for _ in range(draw(st.integers(0, max_statements - 1))):
+        if multi and len(free) >= 3 and draw(st.integers(0, 3)) == 0:
+            lines.append(b.unpacking(env, max_depth, free))
+            continue
+        name = free.pop(0)
         e = b.expr(env, max_depth)
         lines.append(f"{name} ={b.space() or ' '}{e.text}")
         env[name] = e.value

@@ -7,6 +7,7 @@ import math
 import random
 
 import pytest
+import sympy
 
 import exprgrad as eg
 from exprgrad.value import Value
@@ -39,6 +40,16 @@ def test_every_rule_matches_finite_differences(op):
         for i, a in enumerate(args):
             expected = central_difference(op.fwd, xs, i)
             assert a.grad == pytest.approx(expected, rel=1e-6, abs=1e-6), (op.name, xs, i)
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=lambda o: o.name)
+def test_every_sym_computes_the_float_forward(op):
+    # Two definitions of each op in the registry, `sym` (sympy's function, for closed forms)
+    # and `fwd` (math's, for numbers): sympy evaluates the one at 30 digits on the exact
+    # binary value of each point inside the domain, and must give the other.
+    for xs in points(op):
+        exact = op.sym(sympy, *(sympy.Float(x, 30) for x in xs)).evalf(30)
+        assert float(exact) == pytest.approx(op.fwd(*xs), rel=1e-13, abs=1e-300), (op.name, xs)
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

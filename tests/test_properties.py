@@ -25,10 +25,10 @@ from exprgrad.derivatives import hessian_program
 from exprgrad import ir, program
 from exprgrad.autodiff import grad_program
 from exprgrad.expand import expand, expandable
-from exprgrad.ops import OPS
+from exprgrad.ops import CONSTANTS, FUNCTIONS, OPS
 from exprgrad.parse import parse
 from exprgrad.symbolic import Budget
-from strategies import LANGUAGE, programs
+from strategies import LANGUAGE, argument_counts, programs
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
 SOAK = PROFILE == "soak"
@@ -173,7 +173,12 @@ def constructs(text: str) -> set[str]:
     return found
 
 
-WANTED = ({f"{name}/{OPS[name].arity}" for name in LANGUAGE if OPS[name].public}
-          | {"ln/1", "log/2", "add", "sub", "mul", "div", "pow", "unary neg", "unary pos",
-             "user function", "assignment", "pi", "^", "**", "#", ";", "newline",
+# What the examples must cover.  From the registry: every function of the language with each
+# number of arguments it takes (a variadic one with one more), every operator and constant, so
+# a new op or function is covered by default.  The rest is syntax, listed by hand.
+WANTED = ({f"{name}/{n}" for name in FUNCTIONS for n in argument_counts(name)}
+          | {name for name in LANGUAGE if OPS[name].infix and OPS[name].arity == 2}
+          | {f"unary {name}" for name in LANGUAGE if OPS[name].infix and OPS[name].arity == 1}
+          | set(CONSTANTS)
+          | {"unary pos", "user function", "assignment", "^", "**", "#", ";", "newline",
              "number 1_000", "number .5", "number 1e-3", "number 6.8813735870195432"})

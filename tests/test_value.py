@@ -6,8 +6,9 @@ import pytest
 import exprgrad as eg
 from exprgrad import Value
 
-from corpus import SEED
+from exprgrad.ops import OPS
 
+from corpus import SEED, application
 
 
 def test_seed_neuron_by_hand():
@@ -73,14 +74,14 @@ def test_numbers_on_either_side(make, expected):
     assert out.data == expected
 
 
-@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus",
-                                  "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
-                                  "abs"])
+@pytest.mark.parametrize("name", sorted(n for n, op in OPS.items() if op.public and op.arity))
 def test_a_method_per_language_function(name):
-    x = 0.3
-    v = getattr(Value(x), name)()
-    assert v.data == pytest.approx(eg.compile(f"{name}(x)")(x=x), rel=1e-15)
-    assert v._op in (name, "ReLU")
+    op = OPS[name]
+    xs = [lo + 0.3 * (hi - lo) for lo, hi in op.domain]
+    v = getattr(Value(xs[0]), name)(*map(Value, xs[1:]))
+    f = eg.compile(application(name))
+    assert v.data == pytest.approx(f(**dict(zip(f.variables, xs))), rel=1e-15)
+    assert v._op == (op.label or name)          # tanh, ReLU, ** as in micrograd
 
 
 def test_max_min_pow_and_log_base():
