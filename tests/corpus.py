@@ -3,9 +3,9 @@
 Every test that needs "the seed neuron" or "the corpus" imports it from here (tests/ is on
 sys.path, see pyproject.toml), or takes it by argument name (tests/conftest.py:
 ``corpus_case``, ``smooth_corpus_case``, ``neuron``, ``seed``), so a new case or a new op
-reaches every stage's tests at once.  Cases that call each function of the language are derived from the registry
-(`ops.FUNCTIONS`), and so are the lists of ops tests walk (`LANGUAGE`, `application`), so a new
-op is tested by default.
+reaches every stage's tests at once.  Cases that call each function of the language are
+derived from the registry (`ops.FUNCTIONS`), and so are the lists of ops tests walk
+(`LANGUAGE`, `application`), so a new op is tested by default.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from exprgrad.autodiff import grad_program
 from exprgrad.draw import (LIMIT, NoGraphvizWarning, RenderError, TruncatedDrawingWarning,
                            dot_program, draw_dot, mimebundle, pipe, render)
 
-from corpus import NEURON, SEED
+from corpus import NEURON, SEED, SEED_ARGS
 from helpers import run_cli, run_example, run_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,14 @@ def fmt(x):
     return f"{x:.4f}"
 
 
+def assert_leaf_grads_are_the_seeds(shown: dict) -> None:
+    """Each leaf of the seed neuron shows the grad finite differences give (`shown`: the texts
+    under each label)."""
+    grads = fd_grads(SEED)
+    for leaf in SEED:
+        assert shown[leaf][1] == f"grad {fmt(grads[leaf])}", leaf
+
+
 NO_DOT = "Graphviz's `dot` is not installed here (CI installs it)"
 needs_dot = pytest.mark.skipif(dot_program() is None, reason=NO_DOT)
 
@@ -104,7 +112,7 @@ def test_seed_neuron_svg_shows_every_label_data_and_grad(svg_of):
 
 def test_cli_done_when_command_writes_the_neuron_svg(tmp_path):
     out = tmp_path / "neuron.svg"
-    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--dot", str(out))
+    res = run_cli(NEURON, "--at", *SEED_ARGS, "--dot", str(out))
     assert res.returncode == 0, res.stderr
     nodes, ops, edges = svg_parts(out.read_bytes())
     shown = {texts[0]: texts[1:] for texts in nodes.values() if texts[0]}
@@ -120,7 +128,7 @@ def test_dot_source_is_deterministic_across_processes(tmp_path):
     for seed in ("1", "2"):
         out = tmp_path / f"n{seed}.dot"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        res = run_process(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--dot",
+        res = run_process(NEURON, "--at", *SEED_ARGS, "--dot",
                       str(out), env=env)
         assert res.returncode == 0, res.stderr
         sources.append(out.read_bytes())
@@ -133,7 +141,7 @@ def test_dot_source_is_deterministic_across_processes(tmp_path):
 def test_without_graphviz_svg_is_drawn_by_exprgrad_and_png_says_how_to_install(tmp_path,
                                                                                  monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))         # a PATH with no `dot` on it
-    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--dot",
+    res = run_cli(NEURON, "--at", *SEED_ARGS, "--dot",
                   str(tmp_path / "p.svg"))
     assert res.returncode == 0, res.stderr
     assert "Graphviz draws pictures better" in res.stderr
@@ -171,10 +179,9 @@ def test_library_without_graphviz_draws_svg_itself_with_a_note(tmp_path, monkeyp
         pipe(graphviz.Digraph(), "svg")
 
 
-def test_own_svg_nodes_do_not_overlap():
-    f = eg.compile(NEURON)
-    for drawing in (draw_dot(seed_neuron_values()), draw_dot(grad_program(f.ir), at=SEED),
-                    draw_dot(f)):
+def test_own_svg_nodes_do_not_overlap(neuron):
+    for drawing in (draw_dot(seed_neuron_values()), draw_dot(grad_program(neuron.ir), at=SEED),
+                    draw_dot(neuron)):
         tree = ET.fromstring(pipe(drawing, "svg", renderer="exprgrad"))
         boxes = []
         for g in tree.iter(f"{SVG}g"):
@@ -241,9 +248,7 @@ def test_exp_expanded_tanh_picture_has_the_same_leaf_grads(svg_of):
     f = eg.compile("n = x1*w1 + x2*w2 + b; e = exp(2*n); o = (e - 1)/(e + 1)")
     nodes, ops, edges = svg_parts(svg_of(draw_dot(f, at=SEED)))
     shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
-    grads = fd_grads(SEED)
-    for leaf in SEED:
-        assert shown[leaf][1] == f"grad {fmt(grads[leaf])}"
+    assert_leaf_grads_are_the_seeds(shown)
     assert shown["o"][0] == f"data {fmt(math.tanh(neuron_float(**SEED)['n']))}"
     assert "e" in shown and len(ops) == 9       # 2×*, 2×+, 2*n, exp, e-1, e+1, /
 
@@ -258,9 +263,8 @@ def test_structure_only_without_a_point(svg_of):
     assert len(ops) == 3 and edges == 3 + 5
 
 
-def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path, svg_of):
-    f = eg.compile(NEURON)
-    g = grad_program(f.ir)
+def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path, svg_of, neuron):
+    g = grad_program(neuron.ir)
     drawing = draw_dot(g, at=SEED)
     nodes, ops, edges = svg_parts(svg_of(drawing))
     shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
@@ -273,7 +277,7 @@ def test_gradient_program_shows_adjoints_in_red_with_values(tmp_path, svg_of):
     assert red and black
     assert all("d_" not in line for line in black)
     out = tmp_path / "g.svg"
-    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()),
+    res = run_cli(NEURON, "--at", *SEED_ARGS,
                   "--dot-grad", str(out))
     assert res.returncode == 0, res.stderr
     assert "d_x1" in out.read_text() and "#c0392b" in out.read_text()
@@ -326,12 +330,12 @@ def test_collapsed_drawing_renders(svg_of):
         assert draw_dot(y, limit=None).exprgrad_info.drawn == 301
 
 
-def test_notebook_reprs():
+def test_notebook_reprs(neuron):
     bundle = seed_neuron_values()._repr_mimebundle_()
     assert "text/plain" in bundle
     nodes, ops, edges = svg_parts(bundle["image/svg+xml"].encode())
     assert ["x1", "data 2.0000", "grad -1.5000"] in nodes.values() and len(ops) == 5
-    f = eg.compile(NEURON)
+    f = neuron
     assert "tanh" in f._repr_mimebundle_()["text/html"]
     latex = f._repr_latex_()
     if hasattr(f, "sympy") and hasattr(f, "derivatives"):
@@ -360,24 +364,20 @@ def test_committed_example_picture_is_the_seed_neuron():
     svg = (ROOT / "examples" / "neuron.svg").read_bytes()
     nodes, ops, edges = svg_parts(svg)
     shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
-    grads = fd_grads(SEED)
-    for leaf in SEED:
-        assert shown[leaf][1] == f"grad {fmt(grads[leaf])}"
+    assert_leaf_grads_are_the_seeds(shown)
     assert (ROOT / "README.md").read_text().count("examples/neuron.svg") >= 1
 
 
 def test_cli_expand_draws_the_exp_nodes(tmp_path):
     out = tmp_path / "exp.svg"
-    res = run_cli(NEURON, "--at", *(f"{k}={v!r}" for k, v in SEED.items()), "--expand",
+    res = run_cli(NEURON, "--at", *SEED_ARGS, "--expand",
                   "--no-check", "--dot", str(out))
     assert res.returncode == 0, res.stderr
     nodes, ops, edges = svg_parts(out.read_bytes())
     op_labels = [t[0] for t in svg_parts_ops(out.read_bytes())]
     assert "exp" in op_labels and "tanh" not in op_labels
     shown = {t[0]: t[1:] for t in nodes.values() if t[0]}
-    grads = fd_grads(SEED)
-    for leaf in SEED:
-        assert shown[leaf][1] == f"grad {fmt(grads[leaf])}"
+    assert_leaf_grads_are_the_seeds(shown)
     assert shown["o"][0] == f"data {fmt(math.tanh(neuron_float(**SEED)['n']))}"
 
 

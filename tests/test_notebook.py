@@ -12,9 +12,9 @@ import pytest
 import exprgrad
 import exprgrad as eg
 
+from corpus import NEURON, SEED
+
 MB = 1_000_000
-NEURON = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
-SEED = "x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432"
 
 CELLS = {
     "setup": "import exprgrad as eg",
@@ -28,7 +28,7 @@ CELLS = {
     "drawing": "eg.draw_dot(eg.Value(2.0, label='a') * 3)",
     "function": f"f = eg.compile({NEURON!r})\nf",
     "big_function": "eg.compile(' + '.join(f'x{i}*w{i}' for i in range(3000)))",
-    "report": f"f.check({SEED})",
+    "report": f"f.check(**{SEED!r})",
     "graph": "f.ir",
     "ast": "eg.parse('x*y + 1')",
 }
@@ -94,9 +94,8 @@ def test_graph_and_ast_reprs_are_readable(outputs):
         "Program(Binary(add, Binary(mul, Name(x), Name(y)), Num(1))) at 1:1")
 
 
-def test_report_repr_and_html_in_process():
-    f = eg.compile(NEURON)
-    report = f.check(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432)
+def test_report_repr_and_html_in_process(neuron, seed):
+    report = neuron.check(**seed)
     assert repr(report).startswith("<Report o = 0.707106781187, 5 variables: ✓ no disagreement")
     html = report._repr_html_()
     assert html.count("<tr>") == 1 + 5 and html.count("✓") >= 5

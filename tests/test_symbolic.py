@@ -17,7 +17,7 @@ from exprgrad import symbolic
 from exprgrad.check import Report, check
 from exprgrad.expand import expand, expandable
 from exprgrad.printer import pretty
-from exprgrad.symbolic import Budget, ClosedForms, evaluate, measure
+from exprgrad.symbolic import Budget, evaluate, measure
 
 from corpus import NEURON_TEXT as NEURON, SEED, SEED_ARGS, application
 from helpers import run_cli as run
@@ -69,8 +69,8 @@ def test_decimal_literals_stay_exact():
     assert f.sympy - x != sympy.Rational(Fraction(6.8813735870195432))   # not the double
 
 
-def test_derivatives_match_sympy_diff_of_the_hand_written_expression():
-    f = eg.compile("n = x1*w1 + x2*w2 + b; o = tanh(n)")
+def test_derivatives_match_sympy_diff_of_the_hand_written_expression(neuron):
+    f = neuron
     names = sympy.symbols("b w1 w2 x1 x2", real=True)
     b, w1, w2, x1, x2 = names
     hand = sympy.tanh(x1 * w1 + x2 * w2 + b)
@@ -237,8 +237,8 @@ def test_many_variables_get_a_directional_check_when_finite_differences_run_out_
 
 # ---- the --expand lowering ----------------------------------------------------------------
 
-def test_expand_writes_tanh_as_the_seeds_do():
-    text = pretty(expand(eg.compile("n = x1*w1 + x2*w2 + b; o = tanh(n)").ir))
+def test_expand_writes_tanh_as_the_seeds_do(neuron):
+    text = pretty(expand(neuron.ir))
     assert text.splitlines() == ["n = x1*w1 + x2*w2 + b", "o = (exp(2*n) - 1)/(exp(2*n) + 1)"]
 
 

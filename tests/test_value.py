@@ -8,7 +8,7 @@ from exprgrad import Value
 
 from exprgrad.ops import OPS
 
-from corpus import SEED, application
+from corpus import application
 
 
 def test_seed_neuron_by_hand():
