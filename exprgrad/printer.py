@@ -50,10 +50,12 @@ def pretty(graph: Graph, max_inline: int | None = None) -> str:
             lines.append(f"{named[n]} = {format_expr(n, named, root=n)}")
     several = len(graph.outputs) > 1
     for out, name in zip(graph.outputs, graph.output_names or ["f"]):
-        if out in named and named[out] == name:
-            continue
+        if named.get(out) == name or (several and out.op == "var" and out.payload == name):
+            continue           # the name already holds this output
         text = format_expr(out, named, root=None if out in named else out)
         lines.append(f"{name} = {text}" if several or out in named else text)
+    if several:                # the last statement names the outputs: "p = ...; q = ...; p, q"
+        lines.append(", ".join(graph.output_names))
     return "\n".join(lines)
 
 
