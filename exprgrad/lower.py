@@ -265,7 +265,7 @@ class _Lowerer:
         return kind
 
     def unknown_function(self, call: ast.Call) -> UnknownFunctionError:
-        """What to write instead (``log10(x)`` → ``log(x, 10)``), or the closest names, and
+        """What to write instead (``exp2(x)`` → ``2^x``), or the closest names, and
         always the functions there are."""
         name = call.func.id
         arities = {n: b.arities for n, b in FUNCTIONS.items()}

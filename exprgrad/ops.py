@@ -57,8 +57,8 @@ class Unsupported:
 
 
 def _is_atom(text: str) -> bool:
-    """A call, a parenthesised whole, a (dotted) name or a number: nothing at the top level
-    that an operator next to it could split."""
+    """A call (or a call of a call's result, ``f(a)(b)``), a parenthesised whole, a (dotted)
+    name or a number: nothing at the top level that an operator next to it could split."""
     if all(c.isalnum() or c in "._" for c in text):
         return bool(text)
     head = text.split("(", 1)[0]
@@ -67,7 +67,7 @@ def _is_atom(text: str) -> bool:
     depth = 0
     for i, ch in enumerate(text[len(head):], len(head)):
         depth += (ch == "(") - (ch == ")")
-        if depth == 0 and i != len(text) - 1:
+        if depth == 0 and i != len(text) - 1 and text[i + 1] != "(":
             return False
     return depth == 0
 
@@ -197,6 +197,10 @@ def _zero(m, g, out, *xs):
     # Piecewise-constant helpers have derivative 0 wherever they are differentiable.
     return 0.0 * g
 
+
+# Constants of derivative rules, correctly rounded doubles (exact in the IR once lifted).
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+_LN10, _LN2 = math.log(10), math.log(2)
 
 _SIGMOID_PY = ("(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0 "
                "else math.exp({0}) / (1.0 + math.exp({0})))")
@@ -333,6 +337,58 @@ op("abs", 1, fwd=abs,
    sym=lambda s, x: s.Abs(x),
    fn="fabs", code={"python": "abs({0})"}, domain=((0.2, 3),), kink=lambda x: x)
 
+
+# log1p(x) = log(1 + x) and expm1(x) = exp(x) - 1, accurate near 0 where 1 + x would round
+# x away (log1p(1e-20) is 1e-20, log(1 + 1e-20) is 0).  expm1's rule uses exp(x), not out + 1:
+# out + 1 cancels for x < -37 (expm1(-40) rounds to -1.0, exp(-40) is 4.2e-18).
+op("log1p", 1, fwd=math.log1p,
+   rules=(lambda m, g, out, x: g / (1 + x),),
+   sym=lambda s, x: s.log(1 + x),
+   fn="log1p", domain=((-0.5, 3),))
+op("expm1", 1, fwd=math.expm1,
+   rules=(lambda m, g, out, x: g * m.exp(x),),
+   sym=lambda s, x: s.exp(x) - 1,
+   fn="expm1", domain=((-3, 3),))
+# erf'(x) = 2/sqrt(pi) * exp(-x^2).  NumPy has no erf (it is scipy.special's), and generated
+# NumPy code imports numpy only: it maps the standard library's math.erf over the elements.
+# That is the same function, bit for bit, as the Python backend's, one Python call per
+# element (about 100 times slower than a ufunc) and a float64 result for any input.
+op("erf", 1, fwd=math.erf,
+   rules=(lambda m, g, out, x: g * (_TWO_OVER_SQRT_PI * m.exp(-(x * x))),),
+   sym=lambda s, x: s.erf(x),
+   fn="erf", code={"numpy": Form("np.vectorize(math.erf, otypes=[np.float64])({0})",
+                                 imports=("import math",))},
+   domain=((-2, 2),))
+# atan2(y, x): the angle of the point (x, y), y first as in C.  Its partials x/r^2 and -y/r^2
+# divide by r = hypot(x, y) twice (a node that programs of polar coordinates share) rather
+# than by x*x + y*y, which overflows past 1e154 and underflows to 0 below 1e-162 where the
+# partials are still finite.  It jumps by 2*pi across its branch cut (y = 0, x < 0), where
+# `kink` is 0 and changes sign.  No function is 0 only on the cut and changes sign across it
+# (the plane minus the cut is connected), so the zero set continues from the origin along a
+# ray where atan2 is smooth and no point is special, y = -e*x (x > 0): the one-sided slopes
+# agree there, and the check's stencils only shrink near it.  (Marking the whole x-axis
+# instead left no stencil for atan2(1e-52, 1).)
+op("atan2", 2, fwd=math.atan2,
+   rules=(lambda m, g, out, y, x: g * ((x / m.hypot(x, y)) / m.hypot(x, y)),
+          lambda m, g, out, y, x: -(g * ((y / m.hypot(x, y)) / m.hypot(x, y)))),
+   sym=lambda s, y, x: s.atan2(y, x),
+   fn="atan2", domain=((-3, 3), (0.5, 3)), kink=lambda y, x: y if x < 0 else y + math.e * x)
+# hypot(x, y) = sqrt(x^2 + y^2) without overflow or underflow of the squares (every backend's
+# hypot scales).  Its partials x/out, y/out lie in [-1, 1]; at the origin, where it has no
+# derivative, they are 0/0 (a domain error of the derivative, as sqrt's at 0).
+op("hypot", 2, fwd=math.hypot,
+   rules=(lambda m, g, out, x, y: g * (x / out),
+          lambda m, g, out, x, y: g * (y / out)),
+   sym=lambda s, x, y: s.sqrt(x * x + y * y),
+   fn="hypot", domain=((0.2, 3), (-3, 3)))
+op("log10", 1, fwd=math.log10,
+   rules=(lambda m, g, out, x: g / x / _LN10,),
+   sym=lambda s, x: s.log(x, 10),
+   fn="log10", domain=((0.1, 5),))
+op("log2", 1, fwd=math.log2,
+   rules=(lambda m, g, out, x: g / x / _LN2,),
+   sym=lambda s, x: s.log(x, 2),
+   fn="log2", domain=((0.1, 5),))
 
 def _logaddexp(a, b):
     # log(exp(a) + exp(b)) without overflow: the larger plus log1p of a number <= 1, the form

@@ -1,24 +1,24 @@
 """Did-you-mean for messages: a name nobody defined → the closest names, or what to write.
 
-Input: a misspelt or foreign name (``tahn``, ``log10``, ``math.exp``) and the names that
+Input: a misspelt or foreign name (``tahn``, ``arctan2``, ``math.exp``) and the names that
 exist.  Output: up to three close candidates, ordered by an edit distance that counts the
 transposition of two adjacent letters as one edit (optimal string alignment, a restricted
 Damerau–Levenshtein), so ``tahn`` is one edit from ``tanh``, not two; or, for a function that
-other languages spell differently, the exprgrad call to write instead (``log(x, 10)``).
+other languages spell differently, the exprgrad call to write instead (``atan2(y, x)``).
 
 >>> close("tahn", ["tan", "tanh", "atan", "exp"])
 ['tanh', 'tan']
->>> rewrite("log10", ["x + 1"], {"log": (1, 2)})
-'log(x + 1, 10)'
+>>> rewrite("exp2", ["x + 1"], {"pow": (2,)})
+'2^(x + 1)'
 """
 from __future__ import annotations
 
 #: functions of other libraries (math, numpy, C) → the exprgrad text for the same value.
-#: Consulted only for names exprgrad does not define: once `log10` is an op, it is used.
+#: Only for names exprgrad does not define (log10, log1p, ... are functions of the language).
 REWRITES = {
-    "log10": "log({0}, 10)", "log2": "log({0}, 2)", "log1p": "log(1 + {0})",
-    "exp2": "2^{0}", "expm1": "exp({0}) - 1", "square": "{0}^2", "fabs": "abs({0})",
+    "exp2": "2^{0}", "square": "{0}^2", "fabs": "abs({0})",
     "arcsin": "asin({0})", "arccos": "acos({0})", "arctan": "atan({0})",
+    "arctan2": "atan2({0}, {1})",
     "power": "pow({0}, {1})", "maximum": "max({0}, {1})", "minimum": "min({0}, {1})",
     "fmax": "max({0}, {1})", "fmin": "min({0}, {1})",
 }

@@ -279,6 +279,25 @@ VALUE_MATH = SimpleNamespace(**{
     name: (lambda *xs, _n=name: as_value(xs[0])._apply(_n, *xs[1:])) for name in OPS})
 
 
+def _variadic(name: str):
+    build = FUNCTIONS[name].build
+
+    def method(self, *others):
+        return build(VALUE_MATH, self, *others)
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = (f"{name} of this value and any number of others, as the language's "
+                      f"{name}(a, b, ...) computes it (the same build, ops.FUNCTIONS)")
+    return method
+
+
+# The language's functions of any number of arguments (max, min, logsumexp): a.max(b, c) is
+# max(a, b, c), built by the registry's own desugaring (a left fold of the binary op).
+for _name, _builtin in FUNCTIONS.items():
+    if _builtin.variadic and not _builtin.multi:
+        setattr(Value, _name, _variadic(_name))
+
+
 def _lookup(op, nargs: int) -> Op:
     if isinstance(op, Op):
         return op

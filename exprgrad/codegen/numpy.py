@@ -15,7 +15,8 @@ import keyword
 
 from .python import PYTHON
 
-RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np", "numpy"}
+# "math" too: a form may import it (erf maps math.erf, NumPy having none).
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"np", "numpy", "math"}
 #: standard <math.h> names NumPy spells differently, or lacks (None)
 FUNCTIONS = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "atan2": "arctan2",
              "fabs": "abs", "erf": None, "erfc": None}

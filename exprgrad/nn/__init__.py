@@ -28,7 +28,8 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from ..value import Value
+from ..ops import FUNCTIONS
+from ..value import VALUE_MATH, Value, as_value
 
 #: activation name → (Value method, the word `__repr__` puts before "Neuron")
 ACTIVATIONS = {"relu": ("relu", "ReLU"), "tanh": ("tanh", "Tanh")}
@@ -122,3 +123,19 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+
+
+def softmax(values: Sequence) -> list[Value]:
+    """Probabilities ``exp(z_i - logsumexp(z))`` of a list of scores, e.g. a layer's outputs:
+    a list output (the seeds' exercise 5), each entry a `Value` that backpropagates.  Built by
+    the language's own ``softmax`` (``ops.FUNCTIONS``), so no exponential of a large score is
+    taken and the entries sum to 1.  For training, give the scores themselves to
+    ``losses.cross_entropy``: it takes logsumexp(z) - z_y without forming the probabilities.
+
+    >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
+    [0.09, 0.2447, 0.6652]
+    """
+    scores = [as_value(v) for v in values]
+    if not scores:
+        raise ValueError("softmax of no values")
+    return FUNCTIONS["softmax"].build(VALUE_MATH, *scores)
