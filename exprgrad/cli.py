@@ -33,7 +33,7 @@ def _epilog() -> str:
 what the flags do together:
   EXPR                       the normalised program, its variables, closed-form derivatives
   EXPR --at N=V ...          value and the checked gradient table (DAG, sympy, finite diff.)
-  EXPR --emit T [-o FILE]    standalone code (T: python, numpy, c; -o f.c also writes f.h,
+  EXPR --emit T [-o FILE]    standalone code (T: python, numpy, array, c; -o f.c writes f.h,
                              --header prints it); with --at it also evaluates and checks (the
                              table on stdout, or on stderr when the code is)
   --wrt NAME ...             only these partials: table rows, closed forms, emitted code,
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="for a program of several outputs: the Jacobian (the default then)")
     p.add_argument("--of", metavar="NAME", default=None,
                    help="of several outputs, the one to differentiate")
-    p.add_argument("--emit", choices=("python", "numpy", "c"), default=None,
+    p.add_argument("--emit", choices=("python", "numpy", "array", "c"), default=None,
                    help="print standalone value-and-gradient code for this target")
     p.add_argument("-o", "--output", metavar="FILE", default=None,
                    help="with --emit: write the code to FILE instead of standard output")

@@ -28,9 +28,14 @@ PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 10, 20, 30, 40, 50
 
 
 # ---- how an op is printed in generated code ------------------------------------------------------
-# A backend prints an op from, in this order: its entry in ``Op.code`` (by backend name), its
+# A backend prints an op from, in this order: its entry in ``Op.code`` (by backend name, or by
+# the name of the backend it takes its forms from: ``numpy`` prints the ``array`` forms), its
 # standard function ``Op.fn`` (the C99 <math.h> name, which each backend spells its own way),
 # or its infix operator (``+ - * /`` and unary ``-`` read the same in every target).
+# ``array`` forms are array API code (https://data-apis.org/array-api/): ``xp`` is the
+# arguments' array namespace and ``dt`` their floating dtype (numpy prints ``np`` and
+# ``np.float64``).  Comparisons become numbers through ``xp.astype(c, dt)``, never ``1.0 * c``
+# (PyTorch gives float32 for a float times a bool tensor).
 
 @dataclass(frozen=True)
 class Infix:
@@ -245,7 +250,7 @@ op("pow", 2, fwd=_pow,
           lambda m, g, out, a, b: g * m.xlogy(out, a)),
    sym=lambda s, a, b: a ** b,
    fn="pow", code={"python": "math.pow({0}, {1})",
-                   "numpy": Infix("**", PREC_POW, right_assoc=True)},
+                   "array": Infix("**", PREC_POW, right_assoc=True)},
    infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)),
    special=((1, 2, "{0} * {0}"),),
    exact=_pow_exact)
@@ -279,7 +284,7 @@ op("tanh", 1, fwd=math.tanh,
 op("sigmoid", 1, fwd=_sigmoid,
    rules=(lambda m, g, out, x: g * (out * (1 - out)),),
    sym=lambda s, x: 1 / (1 + s.exp(-x)),
-   code={"python": _SIGMOID_PY, "numpy": "np.exp(-np.logaddexp(0.0, -{0}))", "c": _SIGMOID_C},
+   code={"python": _SIGMOID_PY, "array": "xp.exp(-xp.logaddexp(0.0, -{0}))", "c": _SIGMOID_C},
    domain=((-4, 4),),
    expand=lambda m, x: 1 / (1 + m.exp(-x)))
 # relu'(0) = 0, as in PyTorch: step(0) is 0.  The rule is gate(g, x), the value of g * step(x)
@@ -287,14 +292,14 @@ op("sigmoid", 1, fwd=_sigmoid,
 op("relu", 1, fwd=lambda x: x if x > 0 else 0.0,
    rules=(lambda m, g, out, x: m.gate(g, x),),
    sym=lambda s, x: s.Max(0, x),
-   code={"python": "({0} if {0} > 0 else 0.0)", "numpy": "np.maximum({0}, 0.0)",
+   code={"python": "({0} if {0} > 0 else 0.0)", "array": "xp.maximum({0}, 0.0)",
          "c": "({0} > 0.0 ? {0} : 0.0)"},
    label="ReLU", domain=((0.1, 3),), kink=lambda x: x)
 op("softplus", 1, fwd=_softplus,
    rules=(lambda m, g, out, x: g * m.sigmoid(x),),
    sym=lambda s, x: s.log(1 + s.exp(x)),
    code={"python": "(max({0}, 0.0) + math.log1p(math.exp(-abs({0}))))",
-         "numpy": "np.logaddexp(0.0, {0})", "c": "(fmax({0}, 0.0) + log1p(exp(-fabs({0}))))"},
+         "array": "xp.logaddexp(0.0, {0})", "c": "(fmax({0}, 0.0) + log1p(exp(-fabs({0}))))"},
    domain=((-4, 4),),
    expand=lambda m, x: m.log(1 + m.exp(x)))
 op("sin", 1, fwd=math.sin,
@@ -404,7 +409,7 @@ op("logaddexp", 2, fwd=_logaddexp,
           lambda m, g, out, a, b: g * m.sigmoid(b - a)),
    sym=lambda s, a, b: s.log(s.exp(a) + s.exp(b)),
    code={"python": "(max({0}, {1}) + math.log1p(math.exp(-abs({0} - {1}))))",
-         "numpy": "np.logaddexp({0}, {1})",
+         "array": "xp.logaddexp({0}, {1})",
          "c": "(fmax({0}, {1}) + log1p(exp(-fabs({0} - {1}))))"},
    domain=((-3, 3), (-3, 3)))
 # max routes the whole gradient to `a` when a >= b (PyTorch's convention for ties is the
@@ -413,25 +418,25 @@ op("max", 2, fwd=lambda a, b: a if a >= b else b,
    rules=(lambda m, g, out, a, b: g * m.ge(a, b),
           lambda m, g, out, a, b: g * (1 - m.ge(a, b))),
    sym=lambda s, a, b: s.Max(a, b),
-   code={"python": "({0} if {0} >= {1} else {1})", "numpy": "np.where({0} >= {1}, {0}, {1})",
+   code={"python": "({0} if {0} >= {1} else {1})", "array": "xp.where({0} >= {1}, {0}, {1})",
          "c": "({0} >= {1} ? {0} : {1})"},
    domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
 op("min", 2, fwd=lambda a, b: a if a <= b else b,
    rules=(lambda m, g, out, a, b: g * m.ge(b, a),
           lambda m, g, out, a, b: g * (1 - m.ge(b, a))),
    sym=lambda s, a, b: s.Min(a, b),
-   code={"python": "({0} if {0} <= {1} else {1})", "numpy": "np.where({0} <= {1}, {0}, {1})",
+   code={"python": "({0} if {0} <= {1} else {1})", "array": "xp.where({0} <= {1}, {0}, {1})",
          "c": "({0} <= {1} ? {0} : {1})"},
    domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
 op("pi", 0, fwd=lambda: math.pi, rules=(),
    sym=lambda s: s.pi,
-   code={"python": "math.pi", "numpy": "np.pi", "c": "3.141592653589793"}, public=False)
+   code={"python": "math.pi", "array": "xp.pi", "c": "3.141592653589793"}, public=False)
 
 # ---- helpers that only derivative rules use (not callable from text) --------------------------
 
 op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0, rules=(_zero,),
    sym=lambda s, x: s.Heaviside(x, 0),
-   code={"python": "(1.0 if {0} > 0 else 0.0)", "numpy": "np.heaviside({0}, 0.0)",
+   code={"python": "(1.0 if {0} > 0 else 0.0)", "array": "xp.astype({0} > 0, dt)",
          "c": "({0} > 0.0 ? 1.0 : 0.0)"},
    public=False, domain=((0.1, 3),), kink=lambda x: x)
 # gate(g, x) = g * step(x) exactly: g where x > 0 (g * 1.0 is g), else 0.0 * g (-0.0 for a
@@ -439,19 +444,19 @@ op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0, rules=(_zero,),
 op("gate", 2, fwd=lambda g, x: g if x > 0 else 0.0 * g,
    rules=(lambda m, g, out, a, x: m.gate(g, x), _zero),
    sym=lambda s, g, x: g * s.Heaviside(x, 0),
-   code={"python": "({0} if {1} > 0 else 0.0 * {0})", "numpy": "({0} * ({1} > 0))",
+   code={"python": "({0} if {1} > 0 else 0.0 * {0})", "array": "({0} * xp.astype({1} > 0, dt))",
          "c": "({1} > 0.0 ? {0} : 0.0 * {0})"},
    public=False, domain=((-3, 3), (0.1, 3)),
    kink=lambda g, x: x)
 op("sign", 1, fwd=lambda x: float((x > 0) - (x < 0)), rules=(_zero,),
    sym=lambda s, x: s.sign(x),
-   code={"python": "float(({0} > 0) - ({0} < 0))", "numpy": "np.sign({0})",
+   code={"python": "float(({0} > 0) - ({0} < 0))", "array": "xp.sign({0})",
          "c": "((double)(({0} > 0.0) - ({0} < 0.0)))"},
    public=False, domain=((0.1, 3),),
    kink=lambda x: x)
 op("ge", 2, fwd=lambda a, b: 1.0 if a >= b else 0.0, rules=(_zero, _zero),
    sym=lambda s, a, b: s.Piecewise((1, s.Ge(a, b)), (0, True)),
-   code={"python": "(1.0 if {0} >= {1} else 0.0)", "numpy": "(1.0 * ({0} >= {1}))",
+   code={"python": "(1.0 if {0} >= {1} else 0.0)", "array": "xp.astype({0} >= {1}, dt)",
          "c": "({0} >= {1} ? 1.0 : 0.0)"},
    public=False, domain=((1, 3), (-3, 0)), kink=lambda a, b: a - b)
 op("xlogy", 2, fwd=_xlogy,
@@ -460,7 +465,7 @@ op("xlogy", 2, fwd=_xlogy,
    sym=lambda s, x, y: s.Piecewise((0, s.Eq(x, 0)), (x * s.log(y), True)),
    code={"python": "(0.0 if {0} == 0 else {0} * math.log({1}) if {1} > 0 "
                    "else {0} * -math.inf if {1} == 0 else math.nan)",
-         "numpy": "np.where({0} == 0, 0.0, {0} * np.log(np.where({0} == 0, 1.0, {1})))",
+         "array": "xp.where({0} == 0, 0.0, {0} * xp.log(xp.where({0} == 0, 1.0, {1})))",
          "c": "({0} == 0.0 ? 0.0 : {0} * log({1}))"},
    public=False, domain=((0.5, 3), (0.5, 3)))
 

@@ -1,7 +1,7 @@
 """What a code-generation backend is: one declared description, data plus a few line formats.
 
-Input: nothing (this module defines the shape).  Output: `Backend`, which python.py, numpy.py
-and c.py each instantiate once, and `Template`, an op's printed form for one backend, built
+Input: nothing (this module defines the shape).  Output: `Backend`, which python.py, numpy.py,
+array.py and c.py each instantiate once, and `Template`, an op's printed form for one backend, built
 from the registry (`ops.Op`: its ``code`` entry for the backend, else its standard function
 ``fn`` as the backend spells it, else its infix operator).  Precedence comes from the registry's
 one table (`ops.PREC_*`): an infix form carries its own, every other form is one atom.
@@ -11,7 +11,7 @@ no form for it are unsupported there, and say so at emit time).
 
 >>> from exprgrad.codegen import BACKENDS
 >>> BACKENDS["numpy"].template(OPS["asin"]).pieces
-('np.arcsin(', (0, 0), ')')
+('np.asin(', (0, 0), ')')
 """
 from __future__ import annotations
 
@@ -101,6 +101,15 @@ class Backend:
     # function named malloc would replace the library's in the whole program)
     library_name: Callable[[str], str | None] | None = None
     extension: str = ".py"
+    # Forms borrowed from another backend's ``Op.code`` entries (numpy prints the array API
+    # forms), respelled by `spell` (``xp.`` → ``np.``).
+    forms: str = ""
+    spell: Callable[[str], str] | None = None
+    # Array code: how a constant leaf of a subexpression that depends on no variable is
+    # printed ("np.float64({})"), so that the library computes it (IEEE: 0.5/0 is inf, not
+    # Python's ZeroDivisionError; (-pi)**0.5 is nan, not a complex number).  None: literals.
+    const: str | None = None
+    notes: tuple[str, ...] = ()            # lines the header of every file adds
     _templates: dict = field(default_factory=dict, compare=False, repr=False)
 
     def template(self, op: Op) -> Template:
@@ -118,6 +127,10 @@ class Backend:
 
     def _build(self, op: Op):
         form = op.code.get(self.name)
+        if form is None and self.forms:
+            form = op.code.get(self.forms)
+            if self.spell is not None and isinstance(form, (str, Form)):
+                form = Form(self.spell(getattr(form, "text", form)), getattr(form, "imports", ()))
         if isinstance(form, Unsupported):
             return form
         if isinstance(form, Infix):

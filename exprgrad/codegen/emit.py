@@ -40,6 +40,7 @@ class FunctionPrinter:
         self.names: dict[int, str] = {}
         self.forward = prog.forward_nodes()
         self._special = {}
+        self.constant: set[int] = set()     # nodes that depend on no variable (array code)
         self.params = self._name_sources()
         self.renamed = dict(self.namer.renamed)
 
@@ -146,6 +147,11 @@ class FunctionPrinter:
                         h = max(h, height[a.index] + 1)
             height[n.index], chain[n.index] = h, c
         self._name_statements(stmt, uses)
+        if self.backend.const:
+            self.constant = set()
+            for n in order:
+                if n.op != "var" and all(a.index in self.constant for a in n.args):
+                    self.constant.add(n.index)
         return [n for n in order if n.index in stmt], stmt, uses
 
     def expr(self, node: Node, stmt: set[int], root: bool = False,
@@ -160,14 +166,23 @@ class FunctionPrinter:
         if depth == 0:
             return "…", PREC_LEAF
         t = self.template(node)
+        wrap = node.index in self.constant
         out = []
         for p in t.pieces:
             if isinstance(p, str):
                 out.append(p)
                 continue
-            text, prec = self.expr(node.args[p[0]], stmt, depth=depth - 1)
+            arg = node.args[p[0]]
+            text, prec = self.expr(arg, stmt, depth=depth - 1)
+            if wrap and not arg.args:
+                text, prec = self.array_constant(text), PREC_LEAF
             out.append(f"({text})" if prec < p[1] else text)
         return "".join(out), t.prec
+
+    def array_constant(self, text: str) -> str:
+        """A constant leaf as an array of the code's library (see `Backend.const`): array code
+        computes a constant subexpression, or returns a constant, in array arithmetic."""
+        return self.backend.const.format(text)
 
     def literal(self, value) -> tuple[str, int]:
         x = float(value)
@@ -197,6 +212,9 @@ class FunctionPrinter:
         results = []
         for r in prog.results:
             texts = [self.expr(n, stmt)[0] if r.shape else self.ref(n, stmt) for n in r.nodes]
+            if backend.const:       # a constant result is an array of the code's library too
+                texts = [self.array_constant(t) if not n.args and n.op != "var" else t
+                         for n, t in zip(r.nodes, texts)]
             results.append(Returned(r.name, r.shape, texts, tuple(map(printable, r.labels)),
                                     r.axes))
         return body, results

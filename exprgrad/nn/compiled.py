@@ -58,7 +58,8 @@ def _check_params(params: Sequence[Value]) -> list[Value]:
 class _Program:
     """One traced computation with its generated source and the loaded functions."""
 
-    def __init__(self, root, variables: dict[str, Value], backend: str, name: str):
+    def __init__(self, root, variables: dict[str, Value], backend: str, name: str,
+                 wrt: Sequence[str] | None = None):
         from .. import codegen      # the code-generation stage; imported when first needed
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -68,7 +69,8 @@ class _Program:
         # The generated functions take their arguments in sorted-name order; the names were
         # chosen so that this is the order of `variables`.
         assert self.graph.variables == tuple(sorted(variables)) == tuple(variables)
-        self.source = codegen.emit(self.graph, backend, name=name)
+        # `wrt`: the partials worth computing (a loss needs the parameters', not the data's).
+        self.source = codegen.emit(self.graph, backend, name=name, wrt=wrt)
         self.f, self.grad_f = codegen.load_python(self.source, name=name)
 
 
@@ -110,7 +112,7 @@ class CompiledLoss:
         variables = {**dict(zip(pnames, self.params)), **dict(zip(_names("x", n_inputs), x)),
                      "y": y}
         self.variables = tuple(variables)
-        self.program = _Program(root, variables, backend, "loss")
+        self.program = _Program(root, variables, backend, "loss", wrt=pnames)
         self.penalty = None
         if penalty is not None:
             proot = _traced(lambda: penalty(self.params), "the penalty")
