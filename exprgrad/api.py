@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 from .value import Value, backward_named
-from .interpret import check_values, evaluate
+from . import arrays
+from .interpret import check_names, check_values, evaluate
 from .ir import Graph
 from .printer import pretty
 from .lower import lower
@@ -86,6 +87,10 @@ class Function:
         return latex_block(self)
 
     def _point(self, args: tuple, values: dict) -> dict[str, float]:
+        return check_values(self.ir, self._named(args, values))
+
+    def _named(self, args: tuple, values: dict) -> dict:
+        """``{variable: value}`` from positional and keyword values, names checked."""
         if args:
             if len(args) > len(self.variables):
                 raise VariableError(f"expected at most {len(self.variables)} positional values "
@@ -94,7 +99,8 @@ class Function:
             if twice:
                 raise VariableError(f"{', '.join(twice)} given both by position and by name")
             values = {**dict(zip(self.variables, args)), **values}
-        return check_values(self.ir, values)
+        check_names(self.ir, values)
+        return values
 
     # ---- evaluation: the generated fast path, and the checked path it falls back to --------
 
@@ -134,6 +140,8 @@ class Function:
         return self._kernel
 
     def _checked_value(self, /, *args, **values) -> float:
+        if arrays.any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
+            return arrays.value(self, self._named(args, values))
         xs = self._floats(args, values)
         fast = self._kernel["f"]
         if fast is not None:
@@ -152,6 +160,8 @@ class Function:
                           f"f.select({self.outputs[0]!r}), or use f.jacobian(...)")
 
     def _checked_grad(self, /, *args, **values) -> tuple[float, dict[str, float]]:
+        if arrays.any_array(args, values):
+            return arrays.grad(self, self._named(args, values))
         xs = self._floats(args, values)
         fast = self._kernel["grad_f"]
         if fast is not None:
@@ -162,6 +172,15 @@ class Function:
                 pass
         # The Value DAG names the failing node in a DomainError.
         return self._grad_dag(dict(zip(self.variables, xs)))
+
+    def mean_grad(self, /, *args, **values):
+        """``(mean value, {variable: mean partial})`` over arrays of data: a mean loss and its
+        gradient.  Dask arrays: summed inside each chunk's task, lazy until computed; see
+        `exprgrad.arrays`."""
+        named = self._named(args, values)
+        if not arrays.any_array((), named):
+            return self.grad(**named)
+        return arrays.grad(self, named, mean=True)
 
     def to_source(self, target: str = "python", name: str = "f", strategy: str = "reverse",
                   wrt=None, header: bool = False, order: int = 1, output=None) -> str:

@@ -24,6 +24,12 @@ from .ops import FLOAT_ERRORS, OPS
 
 def check_values(graph: Graph, values: dict) -> dict[str, float]:
     """Validate a point: every variable given, no unknown names, every value a real number."""
+    check_names(graph, values)
+    return {name: number(name, values[name]) for name in graph.variables}
+
+
+def check_names(graph: Graph, values: dict) -> None:
+    """Every variable given a value, and no value for a name that is not a variable."""
     missing = [v for v in graph.variables if v not in values]
     unknown = sorted(set(values) - set(graph.vars))
     if unknown:
@@ -33,21 +39,20 @@ def check_values(graph: Graph, values: dict) -> dict[str, float]:
     if missing:
         raise VariableError(f"missing value{'s' if len(missing) > 1 else ''} for "
                             f"{', '.join(missing)}")
-    point = {}
-    for name in graph.variables:
-        value = values[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
-            try:
-                value = float(value)
-            except (TypeError, ValueError, OverflowError):
-                raise VariableError(f"value of {name} must be a number, "
-                                    f"got {values[name]!r}") from None
+
+
+def number(name: str, given) -> float:
+    """The value of variable `name` as a float; a VariableError naming it if it is none."""
+    value = given
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         try:
-            point[name] = float(value)
-        except OverflowError:
-            raise VariableError(f"value of {name} is too large for a float: "
-                                f"{values[name]!r:.40}") from None
-    return point
+            value = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise VariableError(f"value of {name} must be a number, got {given!r}") from None
+    try:
+        return float(value)
+    except OverflowError:
+        raise VariableError(f"value of {name} is too large for a float: {given!r:.40}") from None
 
 
 def evaluate(graph: Graph, point: dict[str, float], nodes: list[Node] | None = None) -> list:

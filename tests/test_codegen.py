@@ -453,7 +453,7 @@ def _failure(call) -> tuple[type, str]:
 
 def test_keyword_gradient_is_one_generated_call_with_the_same_checks():
     bad_points = [{**SEED, "zz": 1.0}, {k: v for k, v in SEED.items() if k != "b"},
-                  {**SEED, "b": "x"}, {**SEED, "b": None}, {**SEED, "b": [1.0]}]
+                  {**SEED, "b": "x"}, {**SEED, "b": None}, {**SEED, "b": [[1.0], [1.0, 2.0]]}]
     first = [_failure(lambda p=p: eg.compile(NEURON).grad(**p)) for p in bad_points]
     f = eg.compile(NEURON)
     expected = f.grad(**SEED)                       # compiles and binds the fast path

@@ -1,0 +1,158 @@
+"""The library on arrays (exprgrad/arrays.py): ``f(**arrays)`` and ``f.grad(**arrays)`` broadcast
+like the emitted array code, keep scalars on the exact scalar path, and name the variable when
+an input is no array of real numbers.  PyTorch, JAX and Dask cases run when installed."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import exprgrad as eg
+from exprgrad.errors import DomainError, VariableError
+
+from corpus import CORPUS, NEURON, SEED
+
+
+def test_neuron_on_arrays_matches_the_scalar_calls_elementwise():
+    f = eg.compile(NEURON)
+    rng = np.random.default_rng(1)
+    point = {v: rng.uniform(-2, 2, 50) for v in f.variables}
+    value, grads = f.grad(**point)
+    assert f(**point).shape == value.shape == (50,)
+    for i in range(50):
+        v_i, g_i = f.grad(**{k: float(a[i]) for k, a in point.items()})
+        assert abs(value[i] - v_i) <= 1e-15 * max(1, abs(v_i))
+        assert all(abs(grads[k][i] - g_i[k]) <= 1e-14 * max(1, abs(g_i[k])) for k in g_i)
+
+
+@pytest.mark.parametrize("text,domains", CORPUS[::3], ids=[c[0][:40] for c in CORPUS[::3]])
+def test_corpus_on_arrays_is_the_emitted_array_code(text, domains):
+    from exprgrad import codegen
+    f = eg.compile(text)
+    _, grad_a = codegen.load_python(f.to_source("array"))
+    rng = np.random.default_rng(2)
+    point = {v: rng.uniform(*domains.get(v, (-2, 2)), size=(7,)) for v in f.variables}
+    if not f.variables:
+        return
+    with np.errstate(all="ignore"):
+        value, grads = f.grad(**point)
+        want_v, want_g = grad_a(*(point[v] for v in f.variables))
+    assert np.array_equal(value, want_v, equal_nan=True)
+    for v, w in zip(f.variables, want_g):
+        assert grads[v].shape == (7,)
+        assert np.array_equal(grads[v], np.broadcast_to(w, (7,)), equal_nan=True)
+
+
+def test_scalars_mixed_with_arrays_broadcast_and_constant_partials_are_expanded():
+    f = eg.compile("x*w + b")
+    value, grads = f.grad(x=np.arange(6.0).reshape(2, 3), w=2.0, b=np.array([1.0, 2.0, 3.0]))
+    assert value.shape == (2, 3) and np.array_equal(value, np.arange(6.0).reshape(2, 3) * 2
+                                                    + [1, 2, 3])
+    assert grads["x"].shape == grads["b"].shape == grads["w"].shape == (2, 3)
+    assert np.all(grads["x"] == 2.0) and np.all(grads["b"] == 1.0)
+    assert grads["w"].sum() == 15.0         # summing a partial over the batch is right
+    assert f(1.0, 2.0, [1.0, 2.0]).tolist() == [3.0, 5.0]     # b, w, x by position; a list
+
+
+def test_scalars_keep_the_scalar_path_and_its_exact_semantics():
+    f = eg.compile(NEURON)
+    value, grads = f.grad(**SEED)
+    assert type(value) is float and all(type(g) is float for g in grads.values())
+    v0, g0 = f.grad(**{k: np.float64(v) for k, v in SEED.items()})     # numpy scalars
+    v1, g1 = f.grad(**{k: np.array(v) for k, v in SEED.items()})       # 0-d arrays
+    assert v0 == v1 == value and g0 == g1 == grads
+    g = eg.compile("log(x)")
+    with pytest.raises(DomainError):
+        g(x=-1.0)                               # a number: the scalar rules
+    with np.errstate(invalid="ignore"):
+        assert math.isnan(g(x=np.array([-1.0]))[0])      # an array: IEEE, like array code
+
+
+def test_float32_arrays_stay_float32_integers_become_float64():
+    f = eg.compile("x*y + sin(x)")
+    assert f(x=np.ones(3, np.float32), y=2.0).dtype == np.float32
+    value, grads = f.grad(x=np.arange(3), y=[1, 2, 3])
+    assert value.dtype == grads["x"].dtype == np.float64
+
+
+@pytest.mark.parametrize("bad,message", [
+    ([[1.0, 2.0], [3.0]], "value of x must be a number or an array of numbers.*ragged"),
+    (["a", "b"], "value of x .*ragged or not numeric"),
+    (np.array([1 + 2j]), "value of x must hold real numbers.*complex"),
+    (np.array(["a"]), "value of x must hold real numbers"),
+    (np.ones(3), "shapes do not broadcast together: x \\(3,\\), y \\(2,\\)"),
+    ("abc", "value of x must be a number"),
+])
+def test_bad_arrays_are_variable_errors_naming_the_variable(bad, message):
+    f = eg.compile("x*y")
+    with pytest.raises(VariableError, match=message):
+        f.grad(x=bad, y=np.ones(2))
+    with pytest.raises(VariableError, match=message):
+        f(bad, np.ones(2))
+
+
+def test_names_are_checked_on_arrays_too():
+    f = eg.compile("x*y")
+    with pytest.raises(VariableError, match="missing value for y"):
+        f.grad(x=np.ones(2))
+    with pytest.raises(VariableError, match="unknown variable z"):
+        f(x=np.ones(2), y=1.0, z=np.ones(2))
+
+
+def test_several_outputs_give_their_values_on_arrays():
+    f = eg.compile("x*y + 1")
+    assert f(x=np.ones(2), y=np.arange(2.0)).tolist() == [1.0, 2.0]
+
+
+# ---- other libraries ---------------------------------------------------------------------
+
+def test_pytorch_tensors_in_pytorch_tensors_out():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: its library tests "
+                                "skipped")
+    pytest.importorskip("array_api_compat", reason="array-api-compat not installed")
+    f = eg.compile(NEURON)
+    xs = {v: torch.linspace(-1, 1, 9, dtype=torch.float64) * (i + 1)
+          for i, v in enumerate(f.variables)}
+    value, grads = f.grad(**xs)
+    assert isinstance(value, torch.Tensor) and all(isinstance(g, torch.Tensor)
+                                                   for g in grads.values())
+    want_v, want_g = f.grad(**{k: t.numpy() for k, t in xs.items()})
+    assert np.allclose(value.numpy(), want_v, rtol=1e-15)
+    assert all(np.allclose(grads[k].numpy(), want_g[k], rtol=1e-14) for k in grads)
+    value, grads = f.grad(**{**xs, "b": 0.5, "w1": np.float64(2.0)})      # mixed with numbers
+    assert value.shape == (9,) and grads["b"].shape == (9,)
+
+
+def test_jax_arrays_in_jax_arrays_out():
+    jax = pytest.importorskip("jax", reason="JAX not installed: its library tests skipped")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    f = eg.compile(NEURON)
+    xs = {v: jnp.linspace(-1, 1, 9) * (i + 1) for i, v in enumerate(f.variables)}
+    value, grads = f.grad(**xs)
+    assert isinstance(value, jax.Array) and value.dtype == jnp.float64
+    want_v, want_g = f.grad(**{k: np.asarray(a) for k, a in xs.items()})
+    assert np.allclose(np.asarray(value), want_v, rtol=1e-14)
+    assert all(np.allclose(np.asarray(grads[k]), want_g[k], rtol=1e-13) for k in grads)
+
+
+def test_dask_arrays_give_one_task_per_chunk_and_stay_lazy():
+    da = pytest.importorskip("dask.array", reason="Dask not installed (pip install "
+                             "'.[dask]'): its library tests skipped")
+    f = eg.compile(NEURON)
+    rng = np.random.default_rng(3)
+    cols = {v: rng.uniform(-2, 2, 4000) for v in f.variables}
+    lazy = {k: da.from_array(c, chunks=1000) for k, c in cols.items()}
+    lazy["b"] = 0.25                                     # a number beside the chunks
+    lazy["w2"] = cols["w2"]                              # a numpy array beside them
+    value, grads = f.grad(**lazy)
+    assert isinstance(value, da.Array) and all(isinstance(g, da.Array) for g in grads.values())
+    # one map_blocks task per chunk (plus the inputs' and the views' tasks), not per statement
+    graph = dict(value.__dask_graph__())
+    assert sum(1 for k in graph if isinstance(k, tuple) and k[0].startswith("exprgrad")) == 4
+    got_v, *got_g = da.compute(value, *grads.values(), scheduler="sync")
+    want_v, want_g = f.grad(**{**cols, "b": 0.25})
+    assert np.array_equal(got_v, want_v)
+    assert all(np.array_equal(g, want_g[k]) for g, k in zip(got_g, grads))
+    assert f(**lazy).compute(scheduler="sync").shape == (4000,)
