@@ -182,6 +182,13 @@ class Function:
             return self.grad(**named)
         return arrays.grad(self, named, mean=True)
 
+    def compile_c(self, threads: int = 1, wrt=None):
+        """The gradient program as C, built with the system compiler into a shared library
+        (cached on disk by content) → a callable like `grad` over numpy arrays, looping in C
+        (`threads` > 1: OpenMP).  See `exprgrad.native`."""
+        from .native import CompiledC
+        return CompiledC(self.ir, wrt, threads)
+
     def to_source(self, target: str = "python", name: str = "f", strategy: str = "reverse",
                   wrt=None, header: bool = False, order: int = 1, output=None) -> str:
         """Standalone code for ``name(...)`` (value) and ``grad_name(...)`` (value, partials by
