@@ -350,6 +350,10 @@ class Function:
 
     def _run(self, kind: str, args: tuple, values: dict, extra: list | None = None):
         prog, fast = self._runner(kind)
+        if arrays.any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
+            point = {**self._named(args, values),
+                     **dict(zip(prog.params[len(self.variables):], extra or []))}
+            return _nested(arrays.run(self, kind, lambda: prog, point))
         xs = self._floats(args, values) + (extra or [])
         if fast is not None:
             try:

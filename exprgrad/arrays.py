@@ -64,7 +64,7 @@ def run(function, key, make_program: Callable, point: dict, mean: bool = False) 
     if key not in cache:
         from . import codegen
         prog = make_program()
-        ns = codegen.load_namespace(codegen.program_source(prog, "array", "f"), "f")
+        ns = codegen.load_namespace(codegen.program_source(prog, "f", "array"), "f")
         cache[key] = (prog, ns)
     prog, ns = cache[key]
     args = [_argument(name, point[name], ns) for name in prog.params]
@@ -84,9 +84,9 @@ def run(function, key, make_program: Callable, point: dict, mean: bool = False) 
 
 
 def value(function, point: dict):
-    """``f(**point)`` on arrays: the value, an array."""
-    from .codegen import value_view, build
-    return run(function, "value", lambda: value_view(build(function.ir)), point)[0]
+    """``f(**point)`` on arrays: the value, an array (several outputs: a tuple of arrays)."""
+    from .program import forward_program
+    return run(function, "value", lambda: forward_program(function.ir), point)[0]
 
 
 def grad(function, point: dict, mean: bool = False) -> tuple:

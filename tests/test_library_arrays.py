@@ -156,3 +156,24 @@ def test_dask_arrays_give_one_task_per_chunk_and_stay_lazy():
     assert np.array_equal(got_v, want_v)
     assert all(np.array_equal(g, want_g[k]) for g, k in zip(got_g, grads))
     assert f(**lazy).compute(scheduler="sync").shape == (4000,)
+
+
+def test_second_order_and_several_outputs_on_arrays_match_the_scalar_calls():
+    f = eg.compile("x*x*y + sin(x*y)")
+    x, y = np.linspace(-1, 1, 4), np.linspace(0.5, 2, 4)
+    hess, hvp = f.hessian(x=x, y=y), f.hvp([1.0, -2.0], x=x, y=y)
+    jvp_value, jvp = f.jvp({"x": 0.5}, x=x, y=2.0)
+    for i in range(4):
+        h_i = f.hessian(x=float(x[i]), y=float(y[i]))
+        assert all(abs(hess[a][b][i] - h_i[a][b]) <= 1e-13 * max(1, abs(h_i[a][b]))
+                   for a in range(2) for b in range(2))
+        hv_i = f.hvp([1.0, -2.0], x=float(x[i]), y=float(y[i]))
+        assert all(abs(hvp[k][i] - hv_i[k]) <= 1e-13 * max(1, abs(hv_i[k])) for k in hv_i)
+        v_i, t_i = f.jvp({"x": 0.5}, x=float(x[i]), y=2.0)
+        assert abs(jvp_value[i] - v_i) <= 1e-15 and abs(jvp[i] - t_i) <= 1e-13 * max(1, abs(t_i))
+    g = eg.compile("x*y, x + y")                        # two outputs
+    values = g(x=x, y=1.0)
+    assert isinstance(values, tuple) and np.allclose(values[0], x)
+    assert np.allclose(values[1], x + 1)
+    jac = g.jacobian(x=x, y=y)
+    assert np.allclose(jac[0][0], y) and np.allclose(jac[0][1], x) and np.all(jac[1][1] == 1.0)
