@@ -7,7 +7,8 @@ reference measured in the same run, and a list of `Target`s (a measured ratio ag
 the issue sets).  Every candidate's numbers are compared with the reference's *before* it is
 timed; a candidate that disagrees is reported as wrong and never timed.
 
-Timing: each callable is warmed up, then called in batches large enough to last `min_time`;
+Timing: each callable is warmed up, then called in batches large enough to last `min_time`
+(the process's CPU time is sampled with each batch too: ``extra["cpu_median_s"]``);
 samples of all the candidates of one table are interleaved, so a burst of load from another
 process disturbs every row alike, and the garbage collector runs a full collection before
 each sample, so garbage left by one row is not collected on another row's clock.  Ratios use the median per call of the interleaved samples
@@ -173,6 +174,7 @@ class Candidate:
     fn: Callable[[], Any] | None
     number: int = 1
     samples: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)     # CPU seconds per call, same samples
 
 
 def _calibrate(fn: Callable[[], Any], min_time: float) -> int:
@@ -198,12 +200,17 @@ def time_rows(candidates: list[Candidate], settings: Settings,
         for c in live:
             fn, number = c.fn, c.number
             gc.collect()                              # every sample starts from a clean heap
+            cpu = time.process_time()
             start = time.perf_counter()
             for _ in range(number):
                 fn()
             c.samples.append((time.perf_counter() - start) / number)
+            c.cpu.append((time.process_time() - cpu) / number)
     for c in live:
         c.row.median = statistics.median(c.samples)
+        # CPU time of the whole process (every thread): other processes' load disturbs it less
+        c.row.extra["cpu_median_s"] = statistics.median(c.cpu)
+        c.row.extra["CPU"] = fmt_time(c.row.extra["cpu_median_s"])
         c.row.min = min(c.samples)
         c.row.max = max(c.samples)
         c.row.calls = c.number * len(c.samples)

@@ -1,9 +1,17 @@
 """W3: the seed neuron over 1,000,000 points (five float64 arrays) — value and 5 partials.
 
-Input: five random arrays.  Output: one table: exprgrad's emitted numpy and emitted C (through
-ctypes, looping in C) against hand-written numpy with in-place temporaries and a hand-written C
-loop (benchmarks/c/neuron_ref.c), both C files built with the same `cc -O2` at run time, and the
-peers (sympy lambdify, jax jit, torch autograd, numexpr, CasADi map).
+Input: five random arrays.  Output: one table: exprgrad's emitted numpy, its array API code on
+numpy arrays, PyTorch tensors and JAX arrays (eager and jit; when installed), emitted C (through
+ctypes, looping in C) and `Function.compile_c()` (1 and 2 OpenMP threads) against hand-written
+numpy with in-place temporaries and a hand-written C loop (benchmarks/c/neuron_ref.c), both C
+files built with the same `cc -O2` at run time, and the peers (sympy lambdify, jax jit, torch
+autograd, numexpr, CasADi map).  Every row also reports its median CPU time per call (all
+threads of the process), which load from other processes disturbs less than wall time.
+
+W3-dask (full runs, with the ``dask`` extra): examples/dask_gradients.py in a subprocess — the
+mean loss and gradient of a logistic regression over 10^8 rows generated on a LocalCluster of
+two worker processes — beside the same program on 10^7 rows in memory with numpy: wall and CPU
+time, rows per CPU-second, and the peak memory of every process.
 """
 from __future__ import annotations
 
@@ -84,6 +92,7 @@ def run(settings: Settings) -> list[Table]:
         exec(compile(cg.emit(f.ir, "numpy", name="f"), "<w3 numpy>", "exec"), ns)
         grad_np = ns["grad_f"]
         bench.add("emitted numpy grad_f(*arrays)", lambda: grad_np(*xs))
+        _array_code(bench, cg.load_namespace(cg.emit(f.ir, "array", name="f"))["grad_f"], xs)
 
     tmp = Path(tempfile.mkdtemp(prefix="exprgrad-bench-"))
     try:
@@ -102,6 +111,7 @@ def run(settings: Settings) -> list[Table]:
                               lambda: emitted_c(*xs))
                 except Exception as exc:        # noqa: BLE001
                     bench.failed("emitted C grad_f", "exprgrad", exc)
+                _compile_c(bench, f, xs)
         _sympy(bench, xs)
         _numexpr(bench, xs)
         _jax(bench, xs)
@@ -115,16 +125,139 @@ def run(settings: Settings) -> list[Table]:
         shutil.rmtree(tmp, ignore_errors=True)
 
     r = table.ratio
+    hand_c = "hand-written C loop (cc -O2, ctypes)"
     table.targets = [
         Target("emitted numpy / hand-written numpy", r("emitted numpy grad_f(*arrays)"),
                "<= 1.1"),
+        Target("array API code on numpy / hand-written numpy", r(ARRAY_NUMPY), "<= 1.1"),
         Target("emitted C / hand-written C loop",
-               r("emitted C grad_f, looped in C (cc -O2, ctypes)",
-                 "hand-written C loop (cc -O2, ctypes)"), "<= 1.2"),
+               r("emitted C grad_f, looped in C (cc -O2, ctypes)", hand_c), "<= 1.2"),
+        Target("f.compile_c() 1 thread / hand-written C loop", r(C_ONE, hand_c), "<= 1.2"),
     ]
+    table.columns = ["CPU"]
     table.notes.append("The C rows include allocating the six output arrays with numpy, as the "
                        "numpy rows do. Both C files are compiled with `cc -O2 -fno-semantic-interposition` at run time.")
-    return [table]
+    table.notes.append("CPU: median CPU time per call of the process (all its threads), sampled "
+                       "with the wall times. The PyTorch rows run the array API code with one "
+                       "intra-op thread (torch.set_num_threads(1) during the call): two threads "
+                       "on a shared 2-core machine spin and lose 3-4×. compile_c 2 threads is "
+                       "OpenMP; it only helps where a second core is free.")
+    tables = [table]
+    if not settings.quick:
+        tables.append(dask_table())
+    return tables
+
+
+ARRAY_NUMPY = "array API grad_f on numpy arrays"
+C_ONE = "f.compile_c() callable, 1 thread"
+
+
+def _array_code(bench: Bench, grad_a, xs) -> None:
+    """The emitted array API code on numpy, PyTorch and JAX arrays (peers' libraries)."""
+    import numpy as np
+    bench.add(ARRAY_NUMPY, lambda: grad_a(*xs))
+    torch = peers.torch()
+    compat = peers.load("array_api_compat")
+    if torch is None or compat is None:
+        bench.missing("array API grad_f on torch tensors (1 thread)", "exprgrad",
+                      "torch not installed" if torch is None else "array-api-compat not installed")
+    else:
+        txs = [torch.from_numpy(x) for x in xs]
+
+        def on_torch():
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                value, grads = grad_a(*txs)
+            finally:
+                torch.set_num_threads(threads)
+            return value.numpy(), tuple(g.numpy() for g in grads)
+        bench.add("array API grad_f on torch tensors (1 thread)", on_torch)
+    loaded = peers.jax()
+    if loaded is None:
+        bench.missing("array API grad_f on JAX arrays (eager, jit)", "exprgrad",
+                      "jax not installed")
+        return
+    jax, jnp = loaded
+    jxs = [jnp.asarray(x) for x in xs]
+    jitted = jax.jit(grad_a)
+
+    def on_jax(fn):
+        def call():
+            value, grads = fn(*jxs)
+            value.block_until_ready()
+            return np.asarray(value), tuple(np.asarray(g) for g in grads)
+        return call
+    bench.add("array API grad_f on JAX arrays, eager", on_jax(grad_a))
+    bench.add("jax.jit(array API grad_f) on JAX arrays", on_jax(jitted))
+
+
+def _compile_c(bench: Bench, f, xs) -> None:
+    """`Function.compile_c()`: the library's own C build and loop, 1 and 2 OpenMP threads."""
+    for threads, name in ((1, C_ONE), (2, "f.compile_c(threads=2) callable, OpenMP")):
+        try:
+            c = f.compile_c(threads=threads)
+        except Exception as exc:                # noqa: BLE001
+            bench.failed(name, "exprgrad", exc)
+            continue
+
+        def call(c=c):
+            value, grads = c(*xs)
+            return value, tuple(grads[v] for v in ORDER)
+        bench.add(name, call)
+
+
+def dask_table() -> Table:
+    """W3-dask: examples/dask_gradients.py at 10^8 rows on a LocalCluster beside numpy at 10^7
+    rows in memory, each in a subprocess of its own (so peak memory is its own)."""
+    import json
+    import os
+    import sys
+    from harness import Row
+    table = Table("W3-dask", "logistic regression mean loss + gradient: 10^8 rows on a Dask "
+                  "LocalCluster (2 worker processes × 1 thread) beside numpy in memory at 10^7",
+                  plain=True, columns=["rows", "wall", "CPU", "rows per CPU-second",
+                                       "rows per second", "peak memory"])
+    example = HERE.parent / "examples" / "dask_gradients.py"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))}
+    found = {}
+    for name, args in (("Dask LocalCluster, chunks of 2,000,000", ["--rows", "1e8"]),
+                       ("numpy in memory", ["--rows", "1e7", "--numpy"])):
+        row = Row(name)
+        table.rows.append(row)
+        if "--numpy" not in args and peers.load("dask.distributed") is None:
+            row.status, row.note = "missing", "dask not installed (pip install '.[dask]')"
+            continue
+        done = subprocess.run([sys.executable, str(example), *args, "--json"], env=env,
+                              capture_output=True, text=True, timeout=3600)
+        if done.returncode != 0:
+            row.status, row.note = "failed", done.stderr.strip().splitlines()[-1][:200]
+            continue
+        r = found[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        row.extra.update({
+            "rows": f"{r['rows']:,}", "wall": f"{r['wall']:.1f} s", "CPU": f"{r['cpu']:.1f} s",
+            "rows per CPU-second": f"{r['rows'] / r['cpu'] / 1e6:.2f} M",
+            "rows per second": f"{r['rows'] / r['wall'] / 1e6:.2f} M",
+            "peak memory": "; ".join(f"{k} {v:.0f} MB" for k, v in r["peak_mb"].items()),
+            "result": r})
+    if len(found) == 2:
+        dask_r, numpy_r = found.values()
+        per_cpu = (numpy_r["rows"] / numpy_r["cpu"]) / (dask_r["rows"] / dask_r["cpu"])
+        per_core = (numpy_r["rows"] / numpy_r["wall"]) / (
+            dask_r["rows"] / dask_r["wall"] / dask_r["workers"])
+        table.targets = [
+            Target("numpy rows per CPU-second / Dask's", per_cpu, "<= 1.5"),
+            Target("numpy rows per second / Dask's per worker (wall)", per_core, "<= 1.5",
+                   note="judged by CPU time where the machine is shared"),
+            Target("largest peak memory of any process (MB)", max(
+                dask_r["peak_mb"].values()), "<= 2000", unit=""),
+        ]
+    table.notes.append("The data are generated on the workers chunk by chunk (Dask) or in memory "
+                       "(numpy, which needs ~0.5 GB per 10^7 rows: 5 columns, 8 bytes, plus "
+                       "temporaries). CPU: all processes of the run (workers, client and "
+                       "scheduler). Peak memory: ru_maxrss of each process.")
+    return table
 
 
 def _sympy(bench: Bench, xs) -> None:

@@ -111,3 +111,21 @@ def test_mlp_loss_value_and_gradient_on_the_cluster(client):
     mean_v, mean_g = f.mean_grad(**params, **lazy)
     got = client.compute([mean_v, *mean_g.values()], sync=True)
     assert _close(got[0], want_v.mean()) and all(map(_close, got[1:], (g.mean() for g in want_g)))
+
+
+def test_the_dask_example_on_the_same_cluster(client):
+    """examples/dask_gradients.py through a scheduler address (as on a real cluster): the mean
+    loss and gradient of data generated on the workers, against the same data in memory."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "examples" / "dask_gradients.py"
+    spec = importlib.util.spec_from_file_location("dask_gradients", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    r = example.run_dask(200_000, 50_000, scheduler=client.scheduler.address, progress=False)
+    assert r["chunks"] == 4 and r["workers"] == 2 and set(r["peak_mb"]) >= {"worker 1",
+                                                                           "scheduler"}
+    data = client.compute(example.dask_data(200_000, 50_000), sync=True)
+    loss, grads = eg.compile(example.MODEL).mean_grad(**example.PARAMS, **data)
+    assert _close(r["loss"], loss) and all(_close(r["grad"][k], grads[k]) for k in r["grad"])
+    assert "rows 200,000 in 4 chunks" in example.report(r)
