@@ -74,7 +74,10 @@ def run(function, key, make_program: Callable, point: dict, mean: bool = False) 
         flat = _dask_results(ns["f"], args, mean)
     else:
         flat = _flatten(prog, ns["f"](*args))
-        xp = ns["_library"](next(a for a in args if _shape(a) is not None))
+        # The results' library, chosen as the generated code chose it: numpy arrays beside
+        # another library's arrays joined that library.
+        given = [a for a in args if _shape(a) is not None]
+        xp = ns["_library"](next((a for a in given if not isinstance(a, np.ndarray)), given[0]))
         if shape is not None:
             flat = [r if tuple(getattr(r, "shape", ())) == shape else xp.broadcast_to(
                 xp.asarray(r), shape) for r in flat]

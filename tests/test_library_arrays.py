@@ -122,6 +122,9 @@ def test_pytorch_tensors_in_pytorch_tensors_out():
     assert all(np.allclose(grads[k].numpy(), want_g[k], rtol=1e-14) for k in grads)
     value, grads = f.grad(**{**xs, "b": 0.5, "w1": np.float64(2.0)})      # mixed with numbers
     assert value.shape == (9,) and grads["b"].shape == (9,)
+    value, grads = f.grad(**{**xs, "b": np.zeros((3, 1)), "w2": [1.0] * 9})  # and numpy, lists
+    assert isinstance(value, torch.Tensor) and value.shape == (3, 9)
+    assert all(isinstance(g, torch.Tensor) and g.shape == (3, 9) for g in grads.values())
 
 
 def test_jax_arrays_in_jax_arrays_out():
