@@ -310,18 +310,19 @@ def draw_pictures(f: Function, args) -> None:
             warnings.simplefilter("ignore")          # said below, in the CLI's own words
             drawing = draw_dot(what, at=point)
         info = drawing.exprgrad_info
+        shown = printable(path)                     # a file name may hold escape sequences
         if info.collapsed:
-            print(f"exprgrad: note: {path}: the graph has {info.values:,} values; drew the "
+            print(f"exprgrad: note: {shown}: the graph has {info.values:,} values; drew the "
                   f"{info.drawn:,} nearest the output and collapsed the other "
                   f"{info.collapsed:,} into one node", file=sys.stderr)
         if info.layout == "pinned":
-            print(f"exprgrad: note: {path}: large graph, drawn with exprgrad's simple layered "
+            print(f"exprgrad: note: {shown}: large graph, drawn with exprgrad's simple layered "
                   f"layout (straight edges) instead of Graphviz's dot layout", file=sys.stderr)
         with warnings.catch_warnings(record=True) as notes:
             warnings.simplefilter("always", NoGraphvizWarning)
             render(drawing, path)
         for note in notes:
-            print(f"exprgrad: note: {path}: {note.message}", file=sys.stderr)
+            print(f"exprgrad: note: {shown}: {note.message}", file=sys.stderr)
 
 
 def derivative_program(f: Function, args):

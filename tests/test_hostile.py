@@ -228,6 +228,19 @@ def test_streams_and_encodings(case):
         assert err.count(b"exprgrad: error: ") <= 1
 
 
+def test_program_files_are_read_like_standard_input(tmp_path):
+    bad = tmp_path / "bad.eg"
+    bad.write_bytes(b"x*\xff")
+    status, _, err = run_cli(["-f", str(bad)])
+    assert status == 2 and b"unexpected character '\\udcff'" in err and no_traceback(err)
+
+
+def test_file_names_in_notes_are_escaped(tmp_path):
+    big = "+".join(f"sin(x{i})" for i in range(3000))         # drawn with a note
+    status, _, err = run_cli([big, "--dot", str(tmp_path / "\x1b[2Jp.dot")])
+    assert status == 0 and b"note:" in err and b"\x1b" not in err and no_traceback(err)
+
+
 def test_write_failures_say_why():
     status, _, err = run_cli(["x*y"], ">/dev/full")
     assert status == 2 and b"No space left on device" in err
@@ -345,7 +358,8 @@ def test_output_replaces_the_file_whole_and_keeps_its_mode(tmp_path):
 
 @pytest.mark.parametrize("flags", [["--emit", "python", "-o", "{d}/a.dot", "--dot", "{d}/a.dot"],
                                    ["--dot", "{d}/p.dot", "--dot-grad", "{d}/../{b}/p.dot"],
-                                   ["--dot", "{d}/q.dot", "--dot-grad", "{d}/lnk.dot"]])
+                                   ["--dot", "{d}/q.dot", "--dot-grad", "{d}/lnk.dot"],
+                                   ["--emit", "c", "-o", "{d}/a.c", "--dot", "{d}/a.h"]])
 def test_two_outputs_to_one_file_are_refused(tmp_path, flags):
     (tmp_path / "q.dot").write_text("keep\n")
     (tmp_path / "lnk.dot").symlink_to(tmp_path / "q.dot")
