@@ -42,6 +42,9 @@ class _UserFunction:
     node: ast.FuncDef
     index: int              # its statement index: names assigned before it are visible
 
+    def __post_init__(self):    # read at every call: computed once
+        self.params = [p.id for p in self.node.params]
+
 
 class _Lowerer:
     def __init__(self, program: ast.Program, source: str):
@@ -164,7 +167,7 @@ class _Lowerer:
         """Lower one expression with an explicit stack (post-order), inlining user functions.
         ``many``: `root` may be a function of several values (``softmax``): a list comes back."""
         graph = self.graph
-        max_nodes = limits.MAX_NODES
+        max_nodes, spans = limits.MAX_NODES, graph.spans
         results: list[Node] = []
         stack: list = [(root, scope, False)]
         while stack:
@@ -220,7 +223,8 @@ class _Lowerer:
                 raise self.error(ExprSyntaxError, "several values separated by commas can only "
                                  "be the program's outputs or be assigned to as many names",
                                  node.span)
-            graph.note_span(results[-1], node.span)
+            if results[-1] not in spans:     # (a node's first span is kept: skip making it)
+                graph.note_span(results[-1], node.span)
             if len(graph.nodes) > max_nodes:
                 raise limits.node_limit_error(node.span, self.source)
         return [results.pop()] if many else results.pop()
@@ -296,7 +300,7 @@ class _Inline:
 
     @property
     def params(self):
-        return [p.id for p in self.fn.node.params]
+        return self.fn.params
 
     @property
     def body(self):
