@@ -12,7 +12,7 @@ import exprgrad as eg
 from exprgrad import limits
 from exprgrad.printer import const_text
 
-from helpers import run_cli as run_in_process
+from helpers import run_cli
 from hostile import (AT_VALUES, BOUNDED, C_RESERVED_NAMES, C_USABLE_NAMES, JSON, STREAMS, TEXT,
                      VALUES, composed_functions, nested_functions)
 
@@ -196,7 +196,7 @@ def test_generated_source_is_released_with_its_function():
 
 # ---- streams and encodings ----------------------------------------------------------------
 
-def run_cli(argv, redirect="", stdin=None, env=None, timeout=120):
+def run_shell(argv, redirect="", stdin=None, env=None, timeout=120):
     """Run ``python -m exprgrad ARGV REDIRECT`` through the shell (for ``>&-`` and the like),
     with bytes arguments passed as they are; returns (exit status, stdout, stderr) as bytes."""
     import os
@@ -220,7 +220,7 @@ def no_traceback(stderr: bytes) -> bool:
 @pytest.mark.parametrize("case", STREAMS, ids=[c[0] for c in STREAMS])
 def test_streams_and_encodings(case):
     _, argv, redirect, stdin, env, statuses = case
-    status, out, err = run_cli(argv, redirect, stdin, env)
+    status, out, err = run_shell(argv, redirect, stdin, env)
     assert status in statuses, (status, out[:300], err[:500])
     assert no_traceback(err), err
     if status == 2:
@@ -231,40 +231,40 @@ def test_streams_and_encodings(case):
 def test_program_files_are_read_like_standard_input(tmp_path):
     bad = tmp_path / "bad.eg"
     bad.write_bytes(b"x*\xff")
-    status, _, err = run_cli(["-f", str(bad)])
-    assert status == 2 and b"unexpected character '\\udcff'" in err and no_traceback(err)
+    status, _, err = run_cli("-f", str(bad))
+    assert status == 2 and "unexpected character '\\udcff'" in err and "^" in err
 
 
 def test_file_names_in_notes_are_escaped(tmp_path):
     big = "+".join(f"sin(x{i})" for i in range(3000))         # drawn with a note
-    status, _, err = run_cli([big, "--dot", str(tmp_path / "\x1b[2Jp.dot")])
-    assert status == 0 and b"note:" in err and b"\x1b" not in err and no_traceback(err)
+    status, _, err = run_cli(big, "--dot", str(tmp_path / "\x1b[2Jp.dot"))
+    assert status == 0 and "note:" in err and "\x1b" not in err
 
 
 def test_write_failures_say_why():
-    status, _, err = run_cli(["x*y"], ">/dev/full")
+    status, _, err = run_shell(["x*y"], ">/dev/full")
     assert status == 2 and b"No space left on device" in err
-    status, _, err = run_cli(["x*y"], ">&-")
+    status, _, err = run_shell(["x*y"], ">&-")
     assert status == 2 and b"standard output is closed" in err
-    status, _, err = run_cli(["-"], "<&-")
+    status, _, err = run_shell(["-"], "<&-")
     assert status == 2 and b"standard input is closed" in err
 
 
 def test_undecodable_bytes_are_pointed_at():
-    status, _, err = run_cli(["-"], stdin=b"x*\xff + y")
+    status, _, err = run_shell(["-"], stdin=b"x*\xff + y")
     assert status == 2 and b"unexpected character '\\udcff'" in err and b"^" in err
-    status, out, _ = run_cli(["-"], stdin=b"\xef\xbb\xbfx*y # caf\xe9\n")   # BOM, Latin-1
+    status, out, _ = run_shell(["-"], stdin=b"\xef\xbb\xbfx*y # caf\xe9\n")   # BOM, Latin-1
     assert status == 0 and out.startswith(b"x*y\n")
 
 
 def test_ascii_locale_escapes_text_and_keeps_code_utf8():
     import json
-    status, out, _ = run_cli(["\u03b8*y", "--at", "\u03b8=1", "y=2"],
+    status, out, _ = run_shell(["\u03b8*y", "--at", "\u03b8=1", "y=2"],
                              env={"PYTHONIOENCODING": "ascii"})
     assert status == 0 and b"\\u2713" in out and out.isascii()
-    status, out, _ = run_cli(["\u03b8*y", "--json"], env={"PYTHONIOENCODING": "ascii"})
+    status, out, _ = run_shell(["\u03b8*y", "--json"], env={"PYTHONIOENCODING": "ascii"})
     assert json.loads(out)["variables"] == ["y", "\u03b8"]
-    status, out, _ = run_cli(["\u03b8*y", "--emit", "python"],
+    status, out, _ = run_shell(["\u03b8*y", "--emit", "python"],
                              env={"PYTHONIOENCODING": "ascii"})
     namespace = {}
     exec(compile(out.decode("utf-8"), "emitted", "exec"), namespace)     # valid Python
@@ -277,7 +277,7 @@ def test_json_output_is_valid_json(case):
 
     def refuse(name):
         raise ValueError(f"{name} is not JSON")
-    status, out, err = run_cli(case[1], env={"PYTHONIOENCODING": "ascii"}
+    status, out, err = run_shell(case[1], env={"PYTHONIOENCODING": "ascii"}
                                if case[0] == "ascii-io" else None)
     assert status in (0, 1), err
     data = json.loads(out, parse_constant=refuse)
@@ -286,7 +286,7 @@ def test_json_output_is_valid_json(case):
 
 def test_json_writes_nonfinite_numbers_as_strings():
     import json
-    status, out, _ = run_in_process("exp(x)", "--at", "x=709.7", "--json")    # no stream matters
+    status, out, _ = run_cli("exp(x)", "--at", "x=709.7", "--json")    # no stream matters
     row = json.loads(out)["check"]["rows"]["x"]
     assert row["finite_diff"] in ("Infinity", "NaN") or math_isfinite(row["finite_diff"])
     assert "NaN," not in out and "Infinity," not in out.replace('"Infinity"', "")
@@ -347,12 +347,12 @@ def test_output_replaces_the_file_whole_and_keeps_its_mode(tmp_path):
     os.chmod(target, 0o640)
     link = tmp_path / "link.py"
     link.symlink_to(target)
-    status, _, err = run_in_process("x*y", "--emit", "python", "-o", str(link))   # a file only
+    status, _, err = run_cli("x*y", "--emit", "python", "-o", str(link))   # a file only
     assert status == 0, err
     assert link.is_symlink() and "def grad_f(" in target.read_text()
     assert os.stat(target).st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
-    status, out, _ = run_cli(["x*y", "--emit", "c", "-o", "/dev/stdout"])
+    status, out, _ = run_shell(["x*y", "--emit", "c", "-o", "/dev/stdout"])
     assert status == 0 and b"double grad_f(" in out            # a device: written in place
 
 
@@ -364,8 +364,8 @@ def test_two_outputs_to_one_file_are_refused(tmp_path, flags):
     (tmp_path / "q.dot").write_text("keep\n")
     (tmp_path / "lnk.dot").symlink_to(tmp_path / "q.dot")
     argv = ["x*y"] + [f.format(d=tmp_path, b=tmp_path.name) for f in flags]
-    status, _, err = run_cli(argv)
-    assert status == 2 and b"name the same file" in err, err
+    status, _, err = run_cli(*argv)
+    assert status == 2 and "name the same file" in err, err
     assert (tmp_path / "q.dot").read_text() == "keep\n"
 
 
