@@ -101,9 +101,10 @@ class Op:
     # and min at ties) and changes sign across that set; the check (check.py) uses it to say
     # "not differentiable here" and to keep finite-difference stencils off kinks.
     kink: Callable | None = None
-    # Printed forms for one constant argument, ``((argument index, constant, form), ...)``,
-    # forms written with operators every backend shares, the other argument as "{0}"; each must
-    # compute what `fwd` computes for that constant (pow: a^2 is a * a).
+    # Printed forms for one constant argument, ``((argument index, constant, form, precedence),
+    # ...)``, forms written with operators every backend shares, the other argument as "{0}";
+    # each must compute what `fwd` computes for that constant (pow: a^2 is a * a).  The
+    # precedence is the form's top-level operator's: x/y^2 must print as x / (y * y).
     special: tuple = ()
     # The op on exact Fractions, for constant folding (ir.py folds only where the float
     # result equals this one); it returns None where it will not fold.  None: never folded.
@@ -149,7 +150,7 @@ def _check_entry(o: Op) -> None:
             fail(f"{backend} form {text!r} does not use argument {missing[0]}")
         if not _is_atom(text.format(*["a"] * o.arity)):
             fail(f"{backend} form {text!r} is not one atom (a call or a parenthesised whole)")
-    for _, _, text in o.special:
+    for _, _, text, _ in o.special:
         if "{0}" not in text:
             fail(f"special form {text!r} does not use the other argument")
 
@@ -252,7 +253,7 @@ op("pow", 2, fwd=_pow,
    fn="pow", code={"python": "math.pow({0}, {1})",
                    "array": Infix("**", PREC_POW, right_assoc=True)},
    infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)),
-   special=((1, 2, "{0} * {0}"),),
+   special=((1, 2, "{0} * {0}", PREC_MUL),),
    exact=_pow_exact)
 
 # ---- functions --------------------------------------------------------------------------------

@@ -358,9 +358,10 @@ def test_random_programs_python_bitwise_and_numpy(text, xyz):
     pt = {v: x for v, x in zip("xyz", xyz) if v in f.variables}
     ref = _dag(f, pt)
     xs = [pt[v] for v in f.variables]
-    _, grad_py = codegen.load_python(f.to_source("python"))
+    py_f, grad_py = codegen.load_python(f.to_source("python"))
     value, grads = grad_py(*xs)
     assert (value, list(grads)) == ref
+    assert py_f(*xs) == value          # the value function prints its own, inlined, forms
     _, grad_np = codegen.load_python(f.to_source("numpy"))
     value, grads = grad_np(*(np.full(4, x) for x in xs))
     assert close(float(value[0]) if np.ndim(value) else float(value), ref[0])
@@ -533,6 +534,26 @@ def test_square_is_one_product_in_every_path(tmp_path):
         if math.isfinite(by_hand):
             assert value == f(x=x) == _dag(f, {"x": x})[0]
             assert list(grads) == _dag(f, {"x": x})[1]
+
+
+def test_a_square_inside_a_tighter_operator_keeps_its_parentheses(tmp_path):
+    """y^2 prints as y * y: inside x/y^2, (y^2)^x, -y^2 it must stay one operand (main once
+    wrote x / y * y, the value function wrong by a factor y^4)."""
+    texts = ["x/y^2", "(y^2)^x", "-y^2", "x - y^2", "x/(y^2)/x^2", "x^2^y"]
+    functions = [eg.compile(t) for t in texts]
+    lib = compile_c([f.to_source("c", name=f"s{i}") for i, f in enumerate(functions)],
+                    tmp_path) if CC else None
+    for i, f in enumerate(functions):
+        py_f, _ = codegen.load_python(f.to_source("python"))
+        np_f, _ = codegen.load_python(f.to_source("numpy"))
+        for pt in ({"x": 1.5, "y": 3.0}, {"x": 0.7, "y": -1.25}):
+            pt = {v: pt[v] for v in f.variables}
+            want = f.graph(**pt).data                      # the Value DAG: no printing
+            xs = [pt[v] for v in f.variables]
+            assert py_f(*xs) == want == f(**pt), texts[i]
+            assert close(float(np_f(*xs)), want), texts[i]
+            if lib is not None:
+                assert close(call_c(lib, f"s{i}", xs)[0], want), texts[i]
 
 
 @needs_cc

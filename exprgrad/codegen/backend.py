@@ -52,9 +52,11 @@ def infix_template(form: Infix) -> Template:
     return Template(((0, left), f" {form.symbol} ", (1, right)), p)
 
 
-def form_template(text: str, arity: int, imports: tuple[str, ...] = ()) -> Template:
-    """An atom with placeholders: a placeholder used twice must be a plain name (computing an
-    argument twice is not an option); one that is a whole call argument takes anything."""
+def form_template(text: str, arity: int, imports: tuple[str, ...] = (),
+                  prec: int = PREC_ATOM) -> Template:
+    """A form with placeholders, one atom unless `prec` says how tightly its top-level
+    operator binds: a placeholder used twice must be a plain name (computing an argument
+    twice is not an option); one that is a whole call argument takes anything."""
     parts = re.split(r"(\{\d\})", text)
     counts = [text.count(f"{{{i}}}") for i in range(arity)]
     pieces: list = []
@@ -73,7 +75,7 @@ def form_template(text: str, arity: int, imports: tuple[str, ...] = ()) -> Templ
         else:
             need = PREC_ATOM
         pieces.append((k, need))
-    return Template(tuple(pieces), PREC_ATOM, tuple(imports))
+    return Template(tuple(pieces), prec, tuple(imports))
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class Backend:
 
     def special(self, op: Op) -> list[tuple[int, object, Template]]:
         """``(argument index, constant, template of the other argument)`` (see `Op.special`)."""
-        return [(k, value, form_template(text, 1).other(k)) for k, value, text in op.special]
+        return [(k, value, form_template(text, 1, prec=prec).other(k))
+                for k, value, text, prec in op.special]
 
     def _build(self, op: Op):
         form = op.code.get(self.name)
