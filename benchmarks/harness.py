@@ -13,7 +13,10 @@ samples of all the candidates of one table are interleaved, so a burst of load f
 process disturbs every row alike, and the garbage collector runs a full collection before
 each sample, so garbage left by one row is not collected on another row's clock.  Ratios use the median per call of the interleaved samples
 (on a shared machine the minimum is not robust: a sample that ran while a sibling core was idle
-can be twice as fast as the rest); minimum and maximum are shown too.
+can be twice as fast as the rest); minimum and maximum are shown too.  A table with
+``cpu=True`` shows the ratio of the CPU-time medians beside the wall-time one (on a loaded
+machine the CPU time of single-threaded Python is the steadier measure; a peer's threads add
+up in it, so it is no measure for them).
 """
 from __future__ import annotations
 
@@ -53,10 +56,16 @@ class Row:
     note: str = ""
     extra: dict = field(default_factory=dict)
 
-    def ratio_to(self, ref: "Row") -> float | None:
-        if self.median is None or ref.median is None or ref.median == 0:
+    @property
+    def cpu(self) -> float | None:
+        """Median CPU seconds per call of the same samples (set by `time_rows`)."""
+        return self.extra.get("cpu_median_s")
+
+    def ratio_to(self, ref: "Row", cpu: bool = False) -> float | None:
+        a, b = (self.cpu, ref.cpu) if cpu else (self.median, ref.median)
+        if a is None or b is None or b == 0:
             return None
-        return self.median / ref.median
+        return a / b
 
 
 @dataclass
@@ -91,13 +100,14 @@ class Table:
     notes: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)   # extra columns read from Row.extra
     plain: bool = False                # only the extra columns (tables of one-off steps)
+    cpu: bool = False                  # show the CPU-time ratio beside the wall-time one
 
     def row(self, name: str) -> Row | None:
         return next((r for r in self.rows if r.name == name), None)
 
-    def ratio(self, name: str, to: str | None = None) -> float | None:
+    def ratio(self, name: str, to: str | None = None, cpu: bool = False) -> float | None:
         a, b = self.row(name), self.row(to or self.reference)
-        return a.ratio_to(b) if a and b else None
+        return a.ratio_to(b, cpu) if a and b else None
 
 
 # ---- peers ------------------------------------------------------------------------------------
@@ -226,6 +236,20 @@ def time_once(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, float, fl
     return statistics.median(times), min(times), max(times), result
 
 
+def time_build(fn: Callable[[], Any], repeats: int = 3) -> tuple[float, float, Any]:
+    """(median wall seconds, median CPU seconds of this process, last result) of a few single
+    calls, each from a clean heap: for builds on a shared machine, where the CPU time is what a
+    build costs and the wall time also counts the other jobs (threads of a peer add up)."""
+    walls, cpus, result = [], [], None
+    for _ in range(repeats):
+        gc.collect()
+        w, c = time.perf_counter(), time.process_time()
+        result = fn()
+        cpus.append(time.process_time() - c)
+        walls.append(time.perf_counter() - w)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
 def fill_once(row: Row, fn: Callable[[], Any], repeats: int = 3) -> Any:
     row.median, row.min, row.max, result = time_once(fn, repeats)
     row.calls = repeats
@@ -341,7 +365,8 @@ def markdown(table: Table) -> str:
         return _markdown_plain(table)
     ref = table.row(table.reference)
     extra = table.columns
-    head = ["implementation", "median", "min", "max", "× reference", *extra, "checked"]
+    cpu = ["CPU × reference"] if table.cpu else []
+    head = ["implementation", "median", "min", "max", "× reference", *cpu, *extra, "checked"]
     lines = [f"### {table.key} — {table.title}", ""]
     if ref is not None:
         lines.append(f"Reference: **{ref.name}** ({table.unit}; ratios are median / reference median).")
@@ -353,9 +378,10 @@ def markdown(table: Table) -> str:
             checked = "✓ matches reference" if r.kind != "reference" else "reference"
             cells = [fmt_time(r.median), fmt_time(r.min), fmt_time(r.max),
                      fmt_ratio(r.ratio_to(ref)) if ref else "—"]
+            cells += [fmt_ratio(r.ratio_to(ref, cpu=True)) if ref else "—"] * len(cpu)
         else:
             checked = f"{r.status}: {r.note}" if r.note else r.status
-            cells = ["—", "—", "—", "—"]
+            cells = ["—"] * (4 + len(cpu))
         cells += [str(r.extra.get(c, "")) for c in extra]
         name = r.name if r.kind in ("exprgrad", "reference") else f"{r.name} [{r.kind}]"
         lines.append("| " + " | ".join([name, *cells, checked]) + " |")
@@ -399,6 +425,8 @@ def to_json(table: Table) -> dict:
         "rows": [{"name": r.name, "kind": r.kind, "status": r.status, "note": r.note,
                   "median_s": r.median, "min_s": r.min, "max_s": r.max, "calls": r.calls,
                   "ratio_to_reference": r.ratio_to(ref) if ref and r.status == "ok" else None,
+                  "cpu_ratio_to_reference": r.ratio_to(ref, cpu=True)
+                  if ref and r.status == "ok" else None,
                   **{k: v for k, v in r.extra.items()}} for r in table.rows],
         "targets": [{"what": t.what, "measured": t.measured, "goal": t.goal, "unit": t.unit,
                      "met": t.met, "note": t.note} for t in table.targets],

@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--quick] [--only W1,W3] [--json PATH] [--no-peers]
 
-Input: the workloads W1..W6 (one module each in this folder).  Output: one Markdown table per
+Input: the workloads W1..W7 (one module each in this folder).  Output: one Markdown table per
 workload on stdout — median, min and max per call, the ratio to the hand-written reference
 measured in the same run, every installed peer (micrograd, sympy, jax, torch, casadi, numexpr;
 missing ones are listed as missing) and the issue's targets with whether they are met — and the
@@ -39,6 +39,7 @@ WORKLOADS = {
     "W4": "w4_scaling",
     "W5": "w5_depth",
     "W6": "w6_training",
+    "W7": "w7_second_order",
 }
 
 

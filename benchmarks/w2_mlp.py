@@ -265,11 +265,12 @@ def _jax_mlp(jax, jnp):
     return loss
 
 
-def _matrices():
+def _matrices(point=POINT):
+    """([W1, W2, W3], [b1, b2, b3]) numpy arrays of a {parameter name: number} point."""
     import numpy as np
     biases, weights = mlp_text.names()
-    Ws = [np.array([[POINT[w] for w in row] for row in layer]) for layer in weights]
-    bs = [np.array([POINT[b] for b in layer]) for layer in biases]
+    Ws = [np.array([[point[w] for w in row] for row in layer]) for layer in weights]
+    bs = [np.array([point[b] for b in layer]) for layer in biases]
     return Ws, bs
 
 
