@@ -122,7 +122,9 @@ def main(argv=None) -> int:
             continue
         for table in tables:
             print("\n" + harness.markdown(table), flush=True)
+        # date and peers per workload: a partial run (--only) keeps the others' entries
         results["workloads"][key] = {"seconds": time.perf_counter() - t0, "date": info["date"],
+                                     "peers": versions,
                                      "tables": [harness.to_json(t) for t in tables]}
     total = time.perf_counter() - started
     results["seconds"] = total
