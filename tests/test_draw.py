@@ -16,7 +16,9 @@ from exprgrad.autodiff import grad_program
 from exprgrad.draw import (LIMIT, NoGraphvizWarning, RenderError, TruncatedDrawingWarning,
                            dot_program, draw_dot, mimebundle, pipe, render)
 
-from corpus import NEURON, SEED, SEED_ARGS
+from exprgrad.ops import OPS
+
+from corpus import LANGUAGE, NEURON, SEED, SEED_ARGS, application
 from helpers import run_cli, run_example, run_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -385,6 +387,29 @@ def svg_parts_ops(svg: bytes):
     tree = ET.fromstring(svg)
     return [[(t.text or "").strip() for t in g.iter(f"{SVG}text")] for g in tree.iter(f"{SVG}g")
             if g.get("class") == "node" and g.findtext(f"{SVG}title").endswith("op")]
+
+
+@pytest.mark.parametrize("name", sorted(LANGUAGE))
+def test_every_op_is_drawn_with_its_symbol_value_and_grads(name):
+    # Every op the language writes (read from the registry), in a Function's picture and in a
+    # Value DAG's, with numbers from its float forward by central differences.
+    op = OPS[name]
+    xs = [lo + (0.3 + 0.25 * i) * (hi - lo) for i, (lo, hi) in enumerate(op.domain)]  # no tie
+    f = eg.compile(application(name))
+    point = dict(zip(f.variables, xs))
+    h = 1e-6
+    grads = [(op.fwd(*xs[:i], x + h, *xs[i + 1:]) - op.fwd(*xs[:i], x - h, *xs[i + 1:]))
+             / (2 * h) for i, x in enumerate(xs)]
+    values = [eg.Value(x, label=v) for v, x in point.items()]
+    out = values[0]._apply(name, *values[1:]) if values else eg.Value(op.fwd(), label="pi")
+    out.backward()
+    for drawing in (draw_dot(f, at=point), draw_dot(out)):
+        svg = pipe(drawing, "svg", renderer="exprgrad")
+        assert [texts[0] for texts in svg_parts_ops(svg)] == ([op.symbol] if op.arity else [])
+        shown = {t[0]: t[1:] for t in svg_parts(svg)[0].values()}
+        assert [f"data {fmt(op.fwd(*xs))}", "grad 1.0000"] in shown.values(), shown
+        for v, x, g in zip(f.variables, xs, grads):
+            assert shown[v] == [f"data {fmt(x)}", f"grad {fmt(g)}"], (name, v)
 
 
 def test_pictures_show_no_negative_zero_and_tell_negation_from_subtraction():
