@@ -45,11 +45,13 @@ class Function:
         self._kernel: dict | None = None     # the generated module's namespace, once loaded
         self._runs: dict = {}                # second-order and Jacobian programs, once built
 
+    _selected = None     # `select`: the output of the compiled source this function is
+
     def __reduce__(self):
         # Pickled as its source and options, recompiled when loaded: what a call caches
         # (the generated module, sympy forms) does not pickle, and the text needs no
         # recursion however deep the graph.
-        return compile, (self.source, self.expand)
+        return _unpickle, (self.source, self.expand, self._selected)
 
     def __repr__(self) -> str:
         names = ", ".join(self.variables[:8])
@@ -294,7 +296,9 @@ class Function:
         mapping = copy_nodes(self.ir, graph)
         graph.outputs = [mapping[self.ir.outputs[k].index]]
         graph.output_names = [self.outputs[k]]
-        return Function(self.source, graph)
+        one = Function(self.source, graph, self.expand)
+        one._selected = k if self._selected is None else self._selected
+        return one
 
     def jacobian(self, /, *args, **values) -> list[list[float]]:
         """The Jacobian at a point: one row per output (`outputs` order), one column per
@@ -415,6 +419,11 @@ def _nested(result):
 
 def _leaves(root: Value) -> dict[str, Value]:
     return {v.label: v for v in root.topo() if not v._args and not v._const and v.label}
+
+
+def _unpickle(source: str, expand: bool, selected) -> Function:
+    f = compile(source, expand)
+    return f if selected is None else f.select(selected)
 
 
 def compile(text: str, expand: bool = False) -> Function:   # noqa: A001 - as in re.compile

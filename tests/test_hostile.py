@@ -442,5 +442,9 @@ def test_functions_pickle_before_and_after_use():
     _ = f.sympy
     g = pickle.loads(pickle.dumps(f))
     assert g.grad(x=0.5, y=2.0) == expected and str(g) == str(f) and g.expand
+    both = eg.compile("p = x*y; q = tanh(x) + y; p, q", expand=True)
+    one = pickle.loads(pickle.dumps(both.select("q")))
+    assert one.outputs == ("q",) and one.grad(x=0.5, y=2.0) == both.select(1).grad(x=0.5, y=2.0)
+    assert pickle.loads(pickle.dumps(both)).outputs == ("p", "q")
     deep = eg.compile("sin(" * 100_000 + "x" + ")" * 100_000)
     assert pickle.loads(pickle.dumps(deep))(x=0.1) == deep(x=0.1)
