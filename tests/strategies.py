@@ -66,6 +66,10 @@ SMOOTH.update({
 EXTRA_ARGUMENTS = {"log": ((0.2, 0.7), (1.5, 3))}          # log(x, base): base away from 1
 INT_POWER_BASES = ((-3, -0.3), (0.3, 3))    # u^2, u^-1: any sign, away from 0
 TIE_GAP = 0.1                               # |a - b| for max and min
+# softmax shifts its arguments by their max (ops._softmax): a value that does not depend on the
+# shift, but finite differences see the max's kink, and within ~1e-8 of a tie every stencil
+# crosses it (the check then has no finite difference), so its arguments keep apart like max's.
+_TIES = {"softmax": "max"}
 
 VARIABLES = ("x", "y", "w1", "b", "θ", "e", "x_2", "alpha")
 INTERMEDIATES = ("n", "h1", "t_2", "ψ", "out1", "L")
@@ -265,7 +269,7 @@ class _Builder:
         count = self.draw(st.sampled_from(argument_counts(name)))
         args = [self.shift(self.expr(env, depth - 1), region)
                 for region in _regions(name, count)]
-        op = OPS[FUNCTIONS[name].op]
+        op = OPS[_TIES.get(name, FUNCTIONS[name].op)]
         if op.kink is not None and op.arity == 2:
             acc = args[0].value
             for i in range(1, count):
