@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .numpy import FUNCTIONS, NUMPY
+from .numpy import NUMPY
 from .numpy import RESERVED as NUMPY_RESERVED
 
 #: the helpers the prelude defines, and the locals every function binds
@@ -75,6 +75,14 @@ def _inputs(*args):
     return xp, dt, dev, [a if type(a) is type(first) and a.dtype == dt
                          else xp.asarray(a, dtype=dt, device=dev) for a in args]'''
 
+#: the <math.h> functions the array API standard (2023.12) has with the same meaning, in its
+#: spelling; any other (erf, cbrt, round, which rounds half to even there) is unsupported in
+#: array code, said at emit time, and the library runs the numpy backend's form on numpy data
+FUNCTIONS = {name: name for name in (
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "ceil", "copysign", "cos",
+    "cosh", "exp", "expm1", "floor", "hypot", "log", "log10", "log1p", "log2", "nextafter",
+    "pow", "signbit", "sin", "sinh", "sqrt", "tan", "tanh", "trunc")} | {"fabs": "abs"}
+
 NOTES = (
     "Array API code: computes with the array library of its arguments and returns arrays of",
     "that library, on their device (numpy >= 2.0 and JAX arrays as they are; Dask arrays and",
@@ -92,6 +100,6 @@ def prologue(params: list[str], used: set[str]) -> list[str]:
 
 
 ARRAY = dataclasses.replace(
-    NUMPY, name="array", call="xp.{}", functions=FUNCTIONS, imports=(PRELUDE,),
-    reserved=RESERVED, inf="xp.inf", prologue=prologue, forms="", spell=None,
+    NUMPY, name="array", call="xp.{}", functions=FUNCTIONS, only_listed=True,
+    imports=(PRELUDE,), reserved=RESERVED, inf="xp.inf", prologue=prologue, forms="", spell=None,
     const="xp.asarray({}, dtype=dt, device=dev)", notes=NOTES, _templates={})

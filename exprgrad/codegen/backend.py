@@ -103,6 +103,10 @@ class Backend:
     # function named malloc would replace the library's in the whole program)
     library_name: Callable[[str], str | None] | None = None
     extension: str = ".py"
+    # True: `functions` lists every standard function the target has, and any other is
+    # missing (the array API standard is a short list: a <math.h> name printed as ``xp.cbrt``
+    # would fail only when PyTorch runs it).  False: any other exists under its C name.
+    only_listed: bool = False
     # Forms borrowed from another backend's ``Op.code`` entries (numpy prints the array API
     # forms), respelled by `spell` (``xp.`` → ``np.``).
     forms: str = ""
@@ -142,7 +146,7 @@ class Backend:
             text, imports = (form, ()) if isinstance(form, str) else (form.text, form.imports)
             return form_template(text, op.arity, imports)
         if op.fn:
-            spelled = self.functions.get(op.fn, op.fn)
+            spelled = self.functions.get(op.fn, None if self.only_listed else op.fn)
             if spelled is None:
                 return Unsupported(f"{self.name} has no {op.fn} function")
             args = ", ".join(f"{{{i}}}" for i in range(op.arity))
