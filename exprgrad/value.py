@@ -45,7 +45,12 @@ class Value:
         self._const = False    # True for numbers lifted into Values by an operator
         self._seq = _tick()
         if _children or _op:
-            self._args = tuple(_children)
+            args = tuple(_children)
+            if isinstance(_op, str) and _op.startswith("**") and len(args) == 1:
+                # The lecture's __pow__ writes Value(x.data**k, (x,), f'**{k}'): the
+                # exponent travels in the op string, and pow takes it as a constant argument.
+                args, _op = (args[0], _const(_exponent(_op))), "**"
+            self._args = args
             self._fn = _lookup(_op, len(self._args))
         else:
             self._args = ()
@@ -296,6 +301,14 @@ def _variadic(name: str):
 for _name, _builtin in FUNCTIONS.items():
     if _builtin.variadic and not _builtin.multi:
         setattr(Value, _name, _variadic(_name))
+
+
+def _exponent(op: str) -> float:
+    try:
+        return float(op[2:])
+    except ValueError:
+        raise ValueError(f"unknown op {op!r}: '**' and a number (micrograd's '**2') "
+                         "or '**' with two children") from None
 
 
 def _lookup(op, nargs: int) -> Op:

@@ -143,3 +143,21 @@ def test_micrograd_constructor_and_repr():
     c.backward()
     assert (a.grad, b.grad) == (1.0, 1.0)
     assert repr(c) == "Value(data=5.0, grad=1.0)"
+
+
+def test_constructor_takes_every_operator_symbol_micrograd_code_writes():
+    # Hand-built nodes as micrograd and the lecture write them: '-' with two children is
+    # subtraction (not negation), '**3' carries its exponent in the op string.
+    a, b = Value(2.0), Value(5.0)
+    d = Value(a.data - b.data, (a, b), "-")
+    d.backward()
+    assert (d.data, a.grad, b.grad) == (-3.0, 1.0, -1.0)
+    c = Value(a.data ** 3, (a,), "**3")
+    c.backward()
+    assert (c.data, a.grad) == (8.0, 1.0 + 3 * 2.0 ** 2)     # accumulates onto d's 1.0
+    h = Value(4.0)
+    r = Value(h.data ** 0.5, (h,), "**0.5")
+    r.backward()
+    assert h.grad == 0.25
+    with pytest.raises(ValueError, match=r"unknown op '\*\*k'"):
+        Value(1.0, (a,), "**k")
