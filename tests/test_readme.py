@@ -14,7 +14,9 @@ without touching this file:
   after a command are its expected standard output; an unlabelled block right after a shell
   block is the expected standard output of its last command.  Any other command fails the test.
 - A block that is not meant to run has an HTML comment on the line before its fence, which a
-  reader of the rendered README does not see: ``<!-- not run: the reason -->``.
+  reader of the rendered README does not see: ``<!-- not run: the reason -->``.  A block that
+  needs a tool says which (``<!-- needs: a C compiler -->``, one of `NEEDS`): it runs where
+  the tool is and is skipped, saying so, elsewhere.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import io
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,13 +40,20 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 SHELL, PYTHON = ("sh", "bash", "shell", "console"), ("python", "py", "python3", "pycon")
 NOT_RUN = re.compile(r"<!--\s*not run:\s*(.+?)\s*-->")
+NEEDS_MARK = re.compile(r"<!--\s*needs:\s*(.+?)\s*-->")
+#: what a block may need, and whether this machine has it (compile_c's own search: $CC, cc,
+#: gcc, clang)
+NEEDS = {"a C compiler": lambda: bool(os.environ.get("CC", "").strip()) or any(
+    map(shutil.which, ("cc", "gcc", "clang")))}
 SETUP = ("python3 -m venv ", "python -m venv ", ". .venv/bin/activate", "source .venv/bin/activate",
          "pip install ", "python3 -m pip install ", "python -m pip install ")
 
 
 class Block:
-    def __init__(self, line: int, lang: str, text: str, reason: str | None):
+    def __init__(self, line: int, lang: str, text: str, reason: str | None,
+                 needs: str | None = None):
         self.line, self.lang, self.text, self.reason = line, lang, text, reason
+        self.needs = needs
         self.output: str | None = None       # the unlabelled block that follows a shell block
 
     def __repr__(self) -> str:
@@ -71,8 +81,9 @@ def blocks(text: str) -> list[Block]:
         while j < len(lines) and not lines[j].strip().startswith(marker):
             body.append(lines[j][len(fence.group(1)):])
             j += 1
-        reason = NOT_RUN.search(last_prose)
-        block = Block(i + 1, lang, "\n".join(body), reason.group(1) if reason else None)
+        reason, needs = NOT_RUN.search(last_prose), NEEDS_MARK.search(last_prose)
+        block = Block(i + 1, lang, "\n".join(body), reason.group(1) if reason else None,
+                      needs.group(1) if needs else None)
         if not lang and previous is not None and previous.lang in SHELL:
             previous.output = block.text
         found.append(block)
@@ -93,11 +104,17 @@ def test_the_readme_has_blocks_of_each_kind():
 
 def test_the_parser_reads_markers_and_outputs():
     text = ("intro\n\n<!-- not run: needs the network -->\n```sh\npip download x\n```\n\n"
-            "```sh\nexprgrad x\n```\n```\nexpected\n```\n\n```python\nprint(1)\n```\n")
-    a, b, out, c = blocks(text)
+            "```sh\nexprgrad x\n```\n```\nexpected\n```\n\n```python\nprint(1)\n```\n"
+            "\n<!-- needs: a C compiler -->\n```python\nprint(2)\n```\n")
+    a, b, out, c, d = blocks(text)
     assert (a.lang, a.reason, b.reason, b.output, c.reason) == (
         "sh", "needs the network", None, "expected", None)
     assert out.lang == "" and c.text == "print(1)"
+    assert (c.needs, d.needs, d.reason) == (None, "a C compiler", None)
+
+
+def test_every_need_a_block_names_is_known():
+    assert {b.needs for b in ALL if b.needs} <= set(NEEDS)
 
 
 @pytest.fixture
@@ -106,6 +123,8 @@ def workdir(tmp_path, monkeypatch):
         if folder.is_dir() and not folder.name.startswith("."):
             (tmp_path / folder.name).mkdir()
     monkeypatch.chdir(tmp_path)
+    # compile_c's cache (the README's compiled-C block) here, not in the user's ~/.cache
+    monkeypatch.setenv("EXPRGRAD_CACHE_DIR", str(tmp_path / ".cache"))
     return tmp_path
 
 
@@ -113,6 +132,8 @@ def workdir(tmp_path, monkeypatch):
 def test_readme_block(block, workdir):
     if block.reason:
         pytest.skip(f"{block!r} is marked not run: {block.reason}")
+    if block.needs and not NEEDS[block.needs]():
+        pytest.skip(f"{block!r} needs {block.needs}, which this machine lacks")
     if block.lang in PYTHON:
         run_python(block)
     else:
