@@ -136,6 +136,7 @@ class Function:
             elif "grad_f" in ns and ns["grad_f"] is not None:
                 ns["grad_kw"].__doc__ = Function.grad.__doc__
             ns["checked_value"], ns["checked_grad"] = self._checked_value, self._checked_grad
+            ns["scalar"] = arrays.scalar
             self._kernel = ns
             # ``f.grad(**point)`` is now one call of generated code (no method in between).
             self.grad = ns["grad_kw"]

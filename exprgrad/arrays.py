@@ -46,6 +46,14 @@ def is_array(value) -> bool:
     return tuple(shape) != () or _is_dask(value)
 
 
+def scalar(value) -> float:
+    """A value on the scalar path: ``float(value)``, but a TypeError for an array (see
+    `is_array`), which float() would turn into a number when it holds one element."""
+    if is_array(value):
+        raise TypeError(f"a {type(value).__name__} is an array, not a number")
+    return float(value)
+
+
 def any_array(args: Sequence, values: dict) -> bool:
     return any(map(is_array, args)) or any(map(is_array, values.values()))
 

@@ -118,6 +118,33 @@ def test_an_op_the_array_api_lacks_works_on_numpy_and_says_so_elsewhere():
         f.grad(x=Other(), y=1.0)
 
 
+class OneElementConverts(np.ndarray):
+    """A numpy array that float() converts when it holds one element, as a PyTorch tensor
+    (or a CuPy array) does: numpy itself refuses, so without this the case goes untested."""
+
+    def __float__(self):
+        return float(self.view(np.ndarray).reshape(()))
+
+
+def test_a_one_element_array_stays_an_array_on_the_fast_path():
+    # The generated keyword entry read its values with float(), which turned a one-element
+    # tensor into a number: a batch of one row came back as Python floats.
+    f = eg.compile("x*y + sin(x)")
+    one = np.array([0.5]).view(OneElementConverts)
+    assert float(one) == 0.5
+    for _ in range(2):                         # before and after the fast path is compiled
+        value, grads = f.grad(x=one, y=2.0)
+        assert value.shape == grads["x"].shape == grads["y"].shape == (1,)
+        assert np.allclose(value, [1.0 + math.sin(0.5)], rtol=1e-15)
+        assert f(x=one, y=2.0).shape == (1,) and f.grad(x=0.5, y=2.0)[0] == value[0]
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: its library tests "
+                                "skipped")
+    pytest.importorskip("array_api_compat", reason="array-api-compat not installed")
+    value, grads = f.grad(x=torch.tensor([0.5], dtype=torch.float64), y=2.0)
+    assert isinstance(value, torch.Tensor) and value.shape == (1,)
+    assert isinstance(grads["y"], torch.Tensor) and grads["y"].shape == (1,)
+
+
 def test_several_outputs_give_their_values_on_arrays():
     f = eg.compile("x*y + 1")
     assert f(x=np.ones(2), y=np.arange(2.0)).tolist() == [1.0, 2.0]

@@ -200,7 +200,7 @@ def _header(graph: Graph, be: Backend, printers, strategy: str) -> list[str]:
 
 #: names in `kernel_source`'s module besides the program's own identifiers
 KERNEL_NAMES = ("f", "grad_f", "value_kw", "grad_kw", "checked_value", "checked_grad",
-                "kw", "args")
+                "scalar", "kw", "args")
 _CAUGHT = "(KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError)"
 
 
@@ -210,8 +210,9 @@ def kernel_source(graph: Graph) -> str:
     the keyword entry points ``value_kw(*args, **kw)`` → the value and ``grad_kw(*args, **kw)``
     → ``(value, {variable: partial})``: the keywords read, converted by ``float()`` and
     computed in one call.  Anything else — positional arguments, a missing or unknown
-    variable, a value ``float()`` rejects, a math error — goes to the module globals
-    ``checked_value`` / ``checked_grad`` (the loader sets them), which name the problem.
+    variable, a value ``float()`` rejects, an array, a math error — goes to the module globals
+    ``checked_value`` / ``checked_grad`` (the loader sets them, and ``scalar``, which reads a
+    value that is neither float nor int), which name the problem.
     Same statements as ``f`` / ``grad_f``, so the same floats.  Several outputs: ``f`` and
     ``value_kw`` only (the value is the tuple of outputs)."""
     if len(graph.outputs) > 1:
@@ -240,7 +241,13 @@ def _keyword_entry(printer: FunctionPrinter, kind: str) -> list[str]:
                                                for v, t in zip(prog.wrt, grads)] + ["    }"])
     else:
         tail = PYTHON.returns(results)
-    reads = [f"    {p} = float(kw[{v!r}])" for v, p in zip(prog.params, printer.params)]
+    # A float is read as it is, an int by float(); anything else by `scalar`, which refuses
+    # arrays: float() alone would turn a one-element PyTorch tensor into a number, losing
+    # its library and shape (arrays go to the checked path, which runs array code).
+    reads = [line for v, p in zip(prog.params, printer.params) for line in (
+        f"    {p} = kw[{v!r}]",
+        f"    if {p}.__class__ is not float:",
+        f"        {p} = float({p}) if {p}.__class__ is int else scalar({p})")]
     return ([f"def {kind}_kw(*args, **kw):",
              f"    if args or len(kw) != {len(prog.params)}:",
              f"        return checked_{kind}(*args, **kw)",
