@@ -217,6 +217,28 @@ def test_structural_zeros_are_constants_that_cost_nothing():
     assert "(0.0, 0.0, 0.0, 0.0)" not in src and "0.0," in src
 
 
+def test_a_sparse_hessian_is_emitted_with_zero_runs_and_stays_a_tuple_of_row_tuples():
+    """Rosenbrock's tridiagonal Hessian at n = 40: long runs of zeros are written as repeated
+    tuples (``*(0.0,) * k``), the result is still a tuple of row tuples, entry for entry the
+    library's Hessian, whose rules the sympy and finite-difference checks cover."""
+    from exprgrad.codegen.python import ZERO_RUN
+    xs = [f"x{i:02d}" for i in range(40)]
+    f = eg.compile(" + ".join(f"100*({b} - {a}^2)^2 + (1 - {a})^2" for a, b in zip(xs, xs[1:])))
+    src = f.to_source("python", order=2)
+    assert f"*(0.0,) * {40 - 2}" in src                    # the first row: 2 entries, 38 zeros
+    hess_f = codegen.load_namespace(src)["hess_f"]
+    rng = random.Random(3)
+    for _ in range(3):
+        point = {x: rng.uniform(-1.5, 1.5) for x in xs}
+        value, grad, hess = hess_f(*(point[x] for x in f.variables))
+        assert type(hess) is tuple and all(type(row) is tuple and len(row) == 40 for row in hess)
+        assert [list(row) for row in hess] == [list(row) for row in f.hessian(**point)]
+        for i, row in enumerate(hess):
+            assert all(row[j] == 0.0 for j in range(40) if abs(i - j) > 1)
+    small = eg.compile("x*y + z^2 + sin(w)").to_source("python", order=2)
+    assert "*(0.0,)" not in small and ZERO_RUN > 4           # short rows stay literal
+
+
 # ---- generated second-order code, every backend -----------------------------------------------
 
 @pytest.mark.parametrize("text,domains", SMOOTH_CORPUS[:12],
