@@ -5,6 +5,9 @@
 - ``smooth_corpus_case``: once per entry made of smooth ops only (`corpus.SMOOTH_CORPUS`);
 - ``neuron``: the seed neuron ``n = x1*w1 + x2*w2 + b; o = tanh(n)``, freshly compiled;
 - ``seed``: the seeds' point for it, a dict the test may change.
+
+Tests marked ``slow`` (a minute or more of compiler time each) run with ``--run-slow``; the
+default run tests the same code paths on smaller inputs and says in its summary what it skipped.
 """
 import pytest
 
@@ -12,6 +15,19 @@ import exprgrad as eg
 from corpus import CORPUS, NEURON, SEED, SMOOTH_CORPUS
 
 _CASES = {"corpus_case": CORPUS, "smooth_corpus_case": SMOOTH_CORPUS}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", help="also run the tests marked slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def pytest_generate_tests(metafunc):

@@ -119,10 +119,12 @@ def _check_name(be: Backend, name) -> None:
 @gc_paused()    # building ~10^5 nodes and lines with the collector on is quadratic (W4)
 def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse",
          wrt: Sequence[str] | None = None, order: int = 1,
-         output: int | str | None = None) -> str:
+         output: int | str | None = None, max_statements: int | None = None) -> str:
     """Standalone source for `target` ("python", "numpy", "array" or "c"): ``name`` (the
     value) and ``grad_<name>`` (value and partials by the variables of `wrt`, default all);
-    more with ``order=2`` or several outputs (see `functions`).
+    more with ``order=2`` or several outputs (see `functions`).  C: a function of more than
+    `max_statements` statements (default `c.MAX_STATEMENTS`) is printed as parts of at most
+    that many, called by it (same prototype).
 
     >>> from exprgrad.lower import lower
     >>> from exprgrad.parse import parse
@@ -139,7 +141,8 @@ def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse",
     """
     be = backend(target)
     _check_name(be, name)
-    return _file(graph, be, functions(graph, name, strategy, wrt, order, output), strategy)
+    return _file(graph, be, functions(graph, name, strategy, wrt, order, output), strategy,
+                 max_statements=max_statements)
 
 
 def emit_programs(graph: Graph, target: str, found: list[tuple[str, Program]],
@@ -166,10 +169,10 @@ def emit_header(graph: Graph, name: str = "f", strategy: str = "reverse",
 
 
 def _file(graph: Graph, be: Backend, functions: list[tuple[str, Program]], strategy: str,
-          extra: Sequence[str] = ()) -> str:
+          extra: Sequence[str] = (), max_statements: int | None = None) -> str:
     reserved = [n for n, _ in functions] + list(extra)
     printers = [(fname, FunctionPrinter(prog, be, reserved)) for fname, prog in functions]
-    bodies = [printer.lines(fname) for fname, printer in printers]
+    bodies = [printer.lines(fname, max_statements) for fname, printer in printers]
     imports = list(dict.fromkeys(be.imports + tuple(
         i for _, p in printers for i in p.imports())))
     head = _header(graph, be, printers, strategy) + [""] + imports

@@ -116,6 +116,13 @@ class Backend:
     # Python's ZeroDivisionError; (-pi)**0.5 is nan, not a complex number).  None: literals.
     const: str | None = None
     notes: tuple[str, ...] = ()            # lines the header of every file adds
+    # A function longer than `max_statements` statements and result entries is printed as
+    # parts of `part_statements` by `split` (name, params, results, parts: list[Part], slots,
+    # scratch) -> lines; None: always one function (CPython compiles long functions in linear
+    # time, gcc does not).
+    split: Callable | None = None
+    max_statements: int | None = None
+    part_statements: int = 0
     _templates: dict = field(default_factory=dict, compare=False, repr=False)
 
     def template(self, op: Op) -> Template:
@@ -173,6 +180,15 @@ class Returned:
     texts: list[str]
     labels: tuple[str, ...]
     axes: tuple = ()
+
+
+@dataclass
+class Part:
+    """One part of a function split by `FunctionPrinter.split`, in order: printed lines
+    (str) and the items the backend prints — ``("param", index, identifier)``, ``("load",
+    slot, identifier)``, ``("store", slot, identifier)`` (the scratch array) and ``("entry",
+    result index, entry index, text, label)``."""
+    items: list = field(default_factory=list)
 
 
 def printable(text: str) -> str:

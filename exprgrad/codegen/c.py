@@ -15,11 +15,18 @@ from __future__ import annotations
 import re
 
 from ..program import RESULT_NAMES
-from .backend import Backend, Returned
+from .backend import Backend, Part, Returned
 from .python import matrix_doc
 from .naming import ascii_identifier
 
 IN = "in"
+# Statements (and result entries) of one C function: a longer one is printed as parts of
+# PART_STATEMENTS (see split).  gcc 12 -O2 takes time superlinear in a function's length (values
+# live across many calls of tanh, exp...): W4's 10^4 ops compile in 26 s as one function, in
+# 4-5 s as parts of 100-250 and 14 s as parts of 2,000 (CPU, loaded 2-core VM).  A function of
+# 2,000 still compiles in a second or two, and stays one readable function.
+MAX_STATEMENTS = 2000
+PART_STATEMENTS = 200
 
 _KEYWORDS = """auto break case char const continue default do double else enum extern float for
 goto if inline int long register restrict return short signed sizeof static struct switch typedef
@@ -121,18 +128,70 @@ def body_comment(text: str) -> str:
     return f"    {comment(text)}"
 
 
+def _entry(r: Returned, i: int, text: str, label: str) -> str:
+    return f"    {out_name(r.name)}[{i}] = {text};" + (f"  {comment(label)}" if text != label
+                                                        else "")
+
+
 def returns(results: list[Returned]) -> list[str]:
     outs = results[1:] if _returns_scalar(results) else results
     lines = []
     for r in outs:
         target = out_name(r.name)
-        lines += [f"    {target}[{i}] = {text};" + (f"  {comment(label)}" if text != label else "")
+        lines += [_entry(r, i, text, label)
                   for i, (text, label) in enumerate(zip(r.texts, r.labels))]
         if not r.texts:
             lines.append(f"    (void){target};")
     if _returns_scalar(results):
         lines.append(f"    return {results[0].texts[0]};")
     return lines
+
+
+def split(name: str, params: list[str], results: list[Returned], parts: list[Part], slots: int,
+          scratch: str) -> list[str]:
+    """A long function as ``static`` parts ``<name>_part1, ...`` called in order by the
+    function itself, whose prototype is unchanged (see `FunctionPrinter.split`).  Each part
+    takes only what it uses: ``in``, the scratch array (``double scratch[slots]``, on the
+    function's stack), the out-parameters it writes; the last part returns the value."""
+    scalar = _returns_scalar(results)
+    lines = [comment(f"{name} in {len(parts)} parts (C compilers optimise one long function "
+                     f"in more than linear time); a value that a later part uses passes "
+                     f"through {scratch}[]"), ""]
+    calls, touched, reads_in = [], set(), False
+    for k, part in enumerate(parts, 1):
+        body, kinds, writes, returned = [], set(), set(), False
+        for item in part.items:
+            if isinstance(item, str):
+                body.append(item)
+                continue
+            kinds.add(item[0])
+            if item[0] == "param":
+                body.append(f"    const double {item[2]} = {IN}[{item[1]}];")
+            elif item[0] == "load":
+                body.append(f"    const double {item[2]} = {scratch}[{item[1]}];")
+            elif item[0] == "store":
+                body.append(f"    {scratch}[{item[1]}] = {item[2]};")
+            elif scalar and item[1] == 0:
+                returned = True
+            else:
+                writes.add(item[1])
+                body.append(_entry(results[item[1]], *item[2:]))
+        if returned:
+            body.append(f"    return {results[0].texts[0]};")
+        touched |= writes
+        reads_in |= "param" in kinds
+        args = ([f"const double *{IN}"] if "param" in kinds else []) \
+            + ([f"double *{scratch}"] if kinds & {"load", "store"} else []) \
+            + [f"double *{out_name(results[j].name)}" for j in sorted(writes)]
+        fname = f"{name}_part{k}"
+        lines += [f"static {'double' if returned else 'void'} {fname}"
+                  f"({', '.join(args) or 'void'})", "{"] + body + ["}", "", ""]
+        call = f"{fname}({', '.join(a.rsplit('*', 1)[1] for a in args)});"
+        calls.append(f"    return {call}" if returned else f"    {call}")
+    unused = ([] if reads_in else [IN]) + [out_name(r.name) for j, r in enumerate(results)
+                                           if j not in touched and not (scalar and j == 0)]
+    return (lines + signature(name, params, results) + [f"    (void){v};" for v in unused]
+            + ([f"    double {scratch}[{slots}];"] if slots else []) + calls + end())
 
 
 def end() -> list[str]:
@@ -162,4 +221,6 @@ C = Backend(
     name="c", call="{}", functions={}, imports=("#include <math.h>",), reserved=RESERVED,
     valid=ascii_identifier, inf="HUGE_VAL", comment=comment, signature=signature,
     prologue=prologue, statement=statement, body_comment=body_comment, returns=returns,
-    end=end, describe=describe, header=header, extension=".c", library_name=library_name)
+    end=end, describe=describe, header=header, extension=".c", library_name=library_name,
+    split=split, max_statements=MAX_STATEMENTS,
+    part_statements=PART_STATEMENTS)

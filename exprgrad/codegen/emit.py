@@ -16,13 +16,14 @@ to a node that is that partial and nothing else.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from typing import Sequence
 
 from ..ir import Node
 from ..ops import OPS, PREC_NEG
 from ..program import Program
-from .backend import PREC_LEAF, Backend, Returned, Template, printable
+from .backend import PREC_LEAF, Backend, Part, Returned, Template, printable
 from .naming import Namer
 
 MAX_INLINE_HEIGHT = 8        # nesting of inlined single-use values (CPython allows 200 parens)
@@ -43,6 +44,7 @@ class FunctionPrinter:
         self.constant: set[int] = set()     # nodes that depend on no variable (array code)
         self.params = self._name_sources()
         self.renamed = dict(self.namer.renamed)
+        self.scratch: str | None = None      # the array that carries values between parts
 
     # ---- names ----------------------------------------------------------------------------
 
@@ -197,18 +199,26 @@ class FunctionPrinter:
 
     def parts(self) -> tuple[list[str], list[Returned]]:
         """(the statements, with ``grad of:`` comments; the results as returned)."""
+        units, results, _ = self.units()
+        return [line for lines, _ in units for line in lines], results
+
+    def units(self) -> tuple[list[tuple[list[str], Node]], list[Returned], set[int]]:
+        """(each statement's lines — its ``grad of:`` comment, if one starts there, and the
+        statement — with its node; the results as returned; the statement nodes)."""
         prog, backend = self.prog, self.backend
         nodes, stmt, _ = self.plan(prog.roots)
-        body, current = [], None
+        units, current = [], None
         starts = [s for _, s, _ in prog.blocks]
         for n in nodes:
+            lines = []
             if starts and n.index >= starts[0] and n.index not in self.forward:
                 b = bisect.bisect_right(starts, n.index) - 1
                 if b != current:
                     current = b
                     node, _, label = prog.blocks[b]
-                    body.append(backend.body_comment(self.describe(node, stmt, label)))
-            body.append(backend.statement(self.names[n.index], self.expr(n, stmt, root=True)[0]))
+                    lines.append(backend.body_comment(self.describe(node, stmt, label)))
+            lines.append(backend.statement(self.names[n.index], self.expr(n, stmt, root=True)[0]))
+            units.append((lines, n))
         results = []
         for r in prog.results:
             texts = [self.expr(n, stmt)[0] if r.shape else self.ref(n, stmt) for n in r.nodes]
@@ -217,17 +227,102 @@ class FunctionPrinter:
                          for n, t in zip(r.nodes, texts)]
             results.append(Returned(r.name, r.shape, texts, tuple(map(printable, r.labels)),
                                     r.axes))
-        return body, results
+        return units, results, stmt
 
-    def lines(self, fname: str) -> list[str]:
-        """The whole function: signature, prologue, statements, returns."""
-        body, results = self.parts()
+    def lines(self, fname: str, max_statements: int | None = None) -> list[str]:
+        """The whole function: signature, prologue, statements, returns.  A backend that
+        splits (C) prints a function of more than `max_statements` statements and result
+        entries (default: the backend's) as parts of at most ``backend.part_statements``, or
+        `max_statements` if fewer (see `split`)."""
+        units, results, stmt = self.units()
+        backend = self.backend
+        most = max_statements or backend.max_statements
+        if backend.split is not None and most \
+                and len(units) + sum(len(r.texts) for r in results) > most:
+            return self.split(fname, units, results, stmt, min(most, backend.part_statements))
         used = {self.names[n.index] for n in self.graph.order(self.prog.roots)
                 if n.op == "var"}
-        backend = self.backend
+        body = [line for lines, _ in units for line in lines]
         return (backend.signature(fname, self.params, results)
                 + backend.prologue(self.params, used) + body + backend.returns(results)
                 + backend.end())
+
+    def reads(self, node: Node, stmt: set[int], root: bool = False) -> set[str]:
+        """The names `node`'s printed text reads (``root``: its statement's right-hand side):
+        variables and other statements' values, through the single-use values inlined into
+        it (each is walked once, for its one user: all statements cost the program's size)."""
+        names, found = self.names, set()
+        todo = list(node.args) if root else [node]
+        while todo:
+            a = todo.pop()
+            if a.op == "var" or a.index in stmt:
+                found.add(names[a.index])
+            else:
+                todo.extend(a.args)
+        return found
+
+    def split(self, fname: str, units, results: list[Returned], stmt: set[int],
+              size: int) -> list[str]:
+        """The function as consecutive parts of at most `size` statements and result entries,
+        printed by the backend's `split` (why: gcc -O2 takes time superlinear in a straight-line
+        function's length; parts of bounded size keep it linear in the program's).
+
+        A value used by a later part crosses through a scratch array: the part that computes
+        it stores it in a slot right after its statement, a later part that reads it loads it
+        under the same name just before its first use there (parameters too), so every
+        statement prints exactly as in one function and no value is live across a part it
+        does not use (live ranges across the calls of tanh, exp... are what costs gcc time).
+        A slot is reused after the last part that reads its value, so the array holds about
+        what is live at a boundary of parts, not every value.  The first result's entries come
+        last: C returns that value, from the last part.
+        """
+        names = self.names
+        work = [(lines, names[n.index], sorted(self.reads(n, stmt, root=True)))
+                for lines, n in units]
+        entries = [(k, i, n) for k, r in enumerate(self.prog.results) for i, n in
+                   enumerate(r.nodes)]
+        entries = [e for e in entries if e[0]] + [e for e in entries if not e[0]]
+        work += [((k, i), None, sorted(self.reads(n, stmt))) for k, i, n in entries]
+        chunks = [work[i:i + size] for i in range(0, len(work), size)]
+        made, last = {}, {}
+        for c, chunk in enumerate(chunks):
+            for _, name, reads in chunk:
+                for v in reads:
+                    last[v] = c
+                if name is not None:
+                    made[name] = c
+        position = {p: i for i, p in enumerate(self.params)}
+        free, slot, top, parts = [], {}, 0, []
+        for c, chunk in enumerate(chunks):
+            part, have, done = Part(), set(), []
+            for what, name, reads in chunk:
+                for v in reads:
+                    if v in have or made.get(v) == c:
+                        continue
+                    have.add(v)
+                    if v in position:
+                        part.items.append(("param", position[v], v))
+                    else:
+                        part.items.append(("load", slot[v], v))
+                        if last[v] == c:
+                            done.append(slot.pop(v))
+                if name is None:
+                    k, i = what
+                    part.items.append(("entry", k, i, results[k].texts[i], results[k].labels[i]))
+                    continue
+                part.items += what
+                if last.get(name, c) > c:
+                    if free:
+                        slot[name] = heapq.heappop(free)
+                    else:
+                        slot[name], top = top, top + 1
+                    part.items.append(("store", slot[name], name))
+            for k in done:          # loaded somewhere in this part: free for later parts
+                heapq.heappush(free, k)
+            parts.append(part)
+        if self.scratch is None:    # claimed last: it takes no name from the program
+            self.scratch = self.namer.claim("scratch")
+        return self.backend.split(fname, self.params, results, parts, top, self.scratch)
 
     def shapes(self) -> list[Returned]:
         """The results with their labels for texts (for documentation)."""
