@@ -72,7 +72,7 @@ def test_loaded_namespace_holds_only_builtins_and_the_functions():
     src = eg.compile(NEURON).to_source("python")
     namespace_before = set(dir(builtins))
     f, grad_f = codegen.load_python(src)
-    assert set(f.__globals__) == {"__builtins__", "math", "f", "grad_f"}
+    assert set(f.__globals__) == {"__builtins__", "math", "tanh", "f", "grad_f"}
     assert set(dir(builtins)) == namespace_before
 
 
@@ -83,7 +83,7 @@ def test_tracebacks_show_generated_lines():
         f(-1.0)
     except ValueError:
         text = traceback.format_exc()
-    assert "y = math.log(x)" in text
+    assert "y = log(x)" in text
 
 
 def test_golden_seed_neuron():
@@ -194,7 +194,7 @@ def test_hostile_names_c(tmp_path):
 
 @needs_cc
 def test_traced_names_that_are_not_identifiers_anywhere(tmp_path):
-    names = ["os.system('echo pwned')", "a b", "1x", "x\n*/ y", "__import__", ""]
+    names = ["os.system('echo pwned')", "a b", "1x", "x\n*/ y", "__import__", "", "tanh"]
     values = {n: Value(0.3 + 0.1 * i) for i, n in enumerate(names)}
     root = sum((v * (i + 1) for i, v in enumerate(values.values())), Value(0.0)).tanh()
     g = trace(root, values)
@@ -594,11 +594,11 @@ def test_generated_names_say_what_they_are():
     of the partials that use it, relu's gradient with a constant seed folds, and the
     "grad of:" comment is written in the target's syntax."""
     src = eg.compile("exp(x)*y + exp(x)").to_source("python")
-    assert "t0 = math.exp(x)" in src and "d_y =" not in src
+    assert "t0 = exp(x)" in src and "d_y =" not in src
     assert "(1.0 + y) * t0,  # d_x" in src and "t0,  # d_y" in src
     neuron = eg.compile(NEURON_TEXT).to_source("python")
     assert "g0 = 1.0 - value * value" in neuron and "g0 * x1,  # d_w1" in neuron
-    assert "# grad of: value = math.tanh(" in neuron and "d_b =" not in neuron
+    assert "# grad of: value = tanh(" in neuron and "d_b =" not in neuron
     assert "(1.0 if x > 0 else 0.0),  # d_x" in eg.compile("relu(x)").to_source("python")
     c = eg.compile("t = a - b; L = t^2").to_source("c")
     assert "/* grad of: L = t * t */" in c and "^" not in c.split("#include")[1]

@@ -29,7 +29,7 @@ from ..errors import CodegenError
 from ..ir import Graph, gc_paused
 from ..program import Program, Result, forward_program
 from .array import ARRAY
-from .backend import Backend, printable
+from .backend import Backend, import_lines, printable
 from .c import C
 from .emit import FunctionPrinter
 from .load import load_namespace, load_python
@@ -131,8 +131,8 @@ def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse",
     >>> print(emit(lower(parse("n = x*w; o = tanh(n)")), "python").split("\\n\\n\\n")[-1].strip())
     def grad_f(w, x):
         n = x * w
-        o = math.tanh(n)
-        # grad of: o = math.tanh(n)
+        o = tanh(n)
+        # grad of: o = tanh(n)
         d_n = 1.0 - o * o
         return o, (
             d_n * x,  # d_w
@@ -173,8 +173,7 @@ def _file(graph: Graph, be: Backend, functions: list[tuple[str, Program]], strat
     reserved = [n for n, _ in functions] + list(extra)
     printers = [(fname, FunctionPrinter(prog, be, reserved)) for fname, prog in functions]
     bodies = [printer.lines(fname, max_statements) for fname, printer in printers]
-    imports = list(dict.fromkeys(be.imports + tuple(
-        i for _, p in printers for i in p.imports())))
+    imports = import_lines(be.imports + tuple(i for _, p in printers for i in p.imports()))
     head = _header(graph, be, printers, strategy) + [""] + imports
     return "\n\n\n".join("\n".join(b) for b in [head, *bodies]) + "\n"
 

@@ -84,7 +84,7 @@ class Backend:
     math function, its reserved names and identifier syntax; and the line formats of a
     function: signature, argument prologue, statement, return, comment."""
     name: str
-    call: str                              # a standard function: "math.{}" → math.tanh(...)
+    call: str                              # a standard function: "np.{}" → np.tanh(...)
     functions: Mapping[str, str | None]    # spelling of standard names here; None: missing
     imports: tuple[str, ...]               # lines every file starts with
     reserved: frozenset[str]
@@ -116,6 +116,9 @@ class Backend:
     # Python's ZeroDivisionError; (-pi)**0.5 is nan, not a complex number).  None: literals.
     const: str | None = None
     notes: tuple[str, ...] = ()            # lines the header of every file adds
+    # The import that binds a standard function's name in the module ("from math import {}"),
+    # for a `call` that spells it bare: a global name costs a call one lookup, `math.tanh` two.
+    bind: str | None = None
     # A function longer than `max_statements` statements and result entries is printed as
     # parts of `part_statements` by `split` (name, params, results, parts: list[Part], slots,
     # scratch) -> lines; None: always one function (CPython compiles long functions in linear
@@ -157,7 +160,8 @@ class Backend:
             if spelled is None:
                 return Unsupported(f"{self.name} has no {op.fn} function")
             args = ", ".join(f"{{{i}}}" for i in range(op.arity))
-            return form_template(f"{self.call.format(spelled)}({args})", op.arity)
+            return form_template(f"{self.call.format(spelled)}({args})", op.arity,
+                                 (self.bind.format(spelled),) if self.bind else ())
         if op.infix and op.arity == 2:
             return infix_template(Infix(op.infix, op.prec, op.right_assoc))
         if op.infix:                        # unary minus; "- -x" would be C's "--"
@@ -180,6 +184,24 @@ class Returned:
     texts: list[str]
     labels: tuple[str, ...]
     axes: tuple = ()
+
+
+def import_lines(lines) -> list[str]:
+    """Distinct import lines in their order, every ``from M import name`` of one module M
+    merged into one line at the first one's place (names sorted)."""
+    out: list[str] = []
+    names: dict[str, set[str]] = {}
+    for line in lines:
+        m = re.fullmatch(r"from (\S+) import (\w+(?:, \w+)*)", line)
+        if m is None:
+            if line not in out:
+                out.append(line)
+            continue
+        if m.group(1) not in names:
+            names[m.group(1)] = set()
+            out.append(m.group(1))      # the module's place, filled in below
+        names[m.group(1)].update(m.group(2).split(", "))
+    return [f"from {x} import {', '.join(sorted(names[x]))}" if x in names else x for x in out]
 
 
 @dataclass

@@ -335,7 +335,7 @@ class FunctionPrinter:
         return [line for op in ops for line in self.backend.template(OPS[op]).imports]
 
     def describe(self, node: Node, stmt: set[int], label: str = "grad of") -> str:
-        """``grad of: o = math.tanh(n)``: the statement a block differentiates, in the
+        """``grad of: o = tanh(n)``: the statement a block differentiates, in the
         target's syntax, arguments shown by name or to `COMMENT_DEPTH` levels ("…" below)."""
         if node is None:
             return label

@@ -36,6 +36,7 @@ def spell(text: str) -> str:
 
 
 NUMPY = dataclasses.replace(
-    PYTHON, name="numpy", call="np.{}", functions=FUNCTIONS, imports=("import numpy as np",),
+    PYTHON, name="numpy", call="np.{}", bind=None, functions=FUNCTIONS,
+    imports=("import numpy as np",),
     reserved=RESERVED, inf="np.inf", prologue=prologue, forms="array", spell=spell,
     const="np.float64({})", notes=("NumPy code: needs numpy >= 2.0.",), _templates={})

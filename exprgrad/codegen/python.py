@@ -13,12 +13,15 @@ from __future__ import annotations
 import builtins
 import keyword
 
+from ..ops import OPS
 from .backend import Backend, Returned, printable
 from .naming import python_identifier
 
 # Keywords (soft keywords such as `_` and `match` are ordinary names), every builtin
-# (forms call abs, max, float) and the module alias.
-RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"math"}
+# (forms call abs, max, float), the module and the math functions the forms call by their bare
+# names (``from math import tanh``; a parsed program cannot name a variable so, a traced one can).
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"math"} \
+    | {op.fn for op in OPS.values() if op.fn}
 
 
 def comment(text: str) -> str:
@@ -134,7 +137,8 @@ def printable_list(names) -> str:
 
 
 PYTHON = Backend(
-    name="python", call="math.{}", functions={"fabs": "fabs"}, imports=("import math",),
+    name="python", call="{}", bind="from math import {}", functions={"fabs": "fabs"},
+    imports=("import math",),
     reserved=RESERVED, valid=python_identifier, inf="math.inf", comment=comment,
     signature=signature, prologue=lambda params, used: [], statement=statement,
     body_comment=body_comment, returns=returns, end=end, describe=describe)

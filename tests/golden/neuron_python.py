@@ -6,18 +6,19 @@
 #     d_b, d_w1, d_w2, d_x1, d_x2: the partial derivatives of o
 
 import math
+from math import tanh
 
 
 def f(b, w1, w2, x1, x2):
     n = x1 * w1 + x2 * w2 + b
-    o = math.tanh(n)
+    o = tanh(n)
     return o
 
 
 def grad_f(b, w1, w2, x1, x2):
     n = x1 * w1 + x2 * w2 + b
-    o = math.tanh(n)
-    # grad of: o = math.tanh(n)
+    o = tanh(n)
+    # grad of: o = tanh(n)
     d_n = 1.0 - o * o
     return o, (
         d_n,  # d_b
