@@ -6,6 +6,8 @@ plain name, and whatever keeps an inlined expression under `MAX_INLINE_HEIGHT` l
 them, and prints each op with its template, so parentheses are minimal.  Output: the lines of
 the function, in statement order: the forward sweep, then the derivative statements, each
 block of them under a ``grad of: <the forward statement>`` comment in the target's syntax.
+A C function longer than the backend's threshold is printed as parts of bounded length that it
+calls (`FunctionPrinter.split`): the same statements, so the same floats.
 
 Names say what things are.  Source variables and labels keep their spelling (renamed only
 where the target forbids it, see naming.py); an unlabelled returned value is ``value``; the
