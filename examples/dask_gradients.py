@@ -147,6 +147,11 @@ def main(argv=None) -> None:
     if args.numpy:
         r = run_numpy(rows)
     else:
+        try:                # the dask extra is optional: say how to get it, not a traceback
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            ap.exit(2, "dask_gradients.py needs Dask: pip install '.[dask]' in the checkout "
+                       "(or run it with --numpy, in memory)\n")
         r = run_dask(rows, chunk, args.scheduler, not args.no_progress and not args.json,
                      args.workers)
     if args.json:

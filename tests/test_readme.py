@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 import exprgrad
-from helpers import run_cli
+from helpers import run_cli, run_example
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -206,3 +206,13 @@ def test_examples_install_hints_match_the_readme():
     for path in [*(ROOT / "examples").glob("*.py"), *(ROOT / "benchmarks").glob("*.py")]:
         for hint in re.findall(r"pip install [^\s`)]+", path.read_text(encoding="utf-8")):
             assert hint.startswith(("pip install '.[", "pip install -e '.[")), (path.name, hint)
+
+
+def test_the_dask_example_without_dask_says_what_to_install(monkeypatch, capsys):
+    # A new user who runs it before installing the extra gets the command, not an ImportError.
+    monkeypatch.setitem(sys.modules, "dask", None)              # import dask fails
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    with pytest.raises(SystemExit) as info:
+        run_example("dask_gradients.py", ["--rows", "1e3", "--no-progress"], capsys)
+    assert info.value.code == 2
+    assert "pip install '.[dask]'" in capsys.readouterr().err
