@@ -87,10 +87,11 @@ def format_expr(node: Node, names: dict, root: Node | None = None) -> str:
         op = OPS[n.op]
         pieces: list = []
         if op.infix and op.arity == 2:
-            lhs_need = op.prec + (1 if op.right_assoc else 0)
-            rhs_need = op.prec + (0 if op.right_assoc else 1)
-            if op.name == "pow":
-                rhs_need = PREC_NEG     # 2^-1 needs no parentheses
+            # Left-associative operators need a tighter right operand; a right-associative
+            # one (^) a tighter left one, and its exponent may be a unary minus (2^-1), as
+            # the grammar reads it: the rule codegen's backends follow (`infix_template`).
+            lhs_need, rhs_need = ((op.prec + 1, PREC_NEG) if op.right_assoc
+                                  else (op.prec, op.prec + 1))
             spacer = " " if op.prec == PREC_ADD else ""
             pieces = [(n.args[0], lhs_need), f"{spacer}{op.infix}{spacer}", (n.args[1], rhs_need)]
         elif op.infix:
