@@ -41,14 +41,22 @@ from __future__ import annotations
 import math
 import time
 
-from . import symbolic
-from .errors import SymbolicError
+from . import precision, symbolic
+from .errors import DomainError, SymbolicError, VariableError
 from .finite_diff import Estimate, FiniteDifferences, OutOfTime, close, random_direction
+from .interpret import evaluate, undefined
 from .report import Directional, Report, Row, _num
 
 SYM_RTOL, SYM_ATOL = 1e-9, 1e-12
 FD_RTOL, FD_ATOL = 1e-6, 1e-8
 FD_TIME_BUDGET = 2.0        # seconds for all finite differences of one check
+#: a finite difference whose own error estimate exceeds this fraction of the derivative's
+#: scale can neither confirm nor refute the DAG: it is marked unreliable
+FD_MAX_ERROR = 1e-4
+#: how much the forward's rounding error at the point may understate its noise nearby
+NOISE_SAFETY = 10.0
+#: forward graphs up to this many nodes get their precision measured node by node
+PRECISION_MAX_NODES = 2_000
 TOLERANCES = {"sym_rtol": SYM_RTOL, "sym_atol": SYM_ATOL, "fd_rtol": FD_RTOL, "fd_atol": FD_ATOL}
 
 
@@ -62,13 +70,17 @@ def check(function, point: dict[str, float], wrt=None, symbolic_side: bool = Tru
     DomainError if the DAG cannot evaluate at the point."""
     names = list(function.variables if wrt is None else wrt)
     value, grads = function.grad(**point) if dag is None else dag
+    _defined(function.ir, point, value)
     rows = [Row(n, point[n], grads[n]) for n in names]
     report = Report(function.output_name, value, dict(point), rows, tolerances=TOLERANCES)
+    loss = None
     if symbolic_side:
+        budget = budget or symbolic.Budget.current()
         forms = function._closed_forms()
-        _symbolic(report, point, budget or symbolic.Budget(),
+        _symbolic(report, point, budget,
                   lambda row, expanded, budget: forms.derivative(row.name, expanded, budget,
                                                                  tidied=False))
+        loss = _precision(function.ir, point, budget)
     else:
         report.skipped["sympy"] = report.skipped["exp-expanded"] = "skipped (--no-check)"
     fd = FiniteDifferences(function.ir, point, fd_seconds)
@@ -78,6 +90,7 @@ def check(function, point: dict[str, float], wrt=None, symbolic_side: bool = Tru
             _fill(row, fd.partial(row.name))
         except OutOfTime:
             out_of_time = True
+    _trust(report, loss)
     if out_of_time:
         report.skipped["finite diff"] = (f"skipped: time budget of {fd_seconds:g} s for "
                                          "finite differences")
@@ -86,11 +99,71 @@ def check(function, point: dict[str, float], wrt=None, symbolic_side: bool = Tru
     return report
 
 
+def _defined(graph, point: dict, value: float) -> None:
+    """A check needs a defined value: an infinite or nan coordinate is a VariableError, a
+    nan or infinite value a DomainError naming the node where it arose (never a row of
+    "nothing compared" under a ✓)."""
+    bad = [k for k, v in point.items() if not math.isfinite(v)]
+    if bad:
+        raise VariableError(f"the check needs finite values; {', '.join(bad)} "
+                            f"{'is' if len(bad) == 1 else 'are'} {point[bad[0]]!r}")
+    if not math.isfinite(value):
+        order = graph.order()
+        err = undefined(graph, evaluate(graph, point, order), order)
+        raise err or DomainError(f"the value is {value!r} at this point")
+
+
 def _fill(row: Row, estimate: Estimate) -> None:
     row.fd, row.fd_error = estimate.value, estimate.error
     row.fd_left, row.fd_right = estimate.left, estimate.right
+    row.fd_step = estimate.step
     if estimate.note:
         row.notes.append(estimate.note)
+
+
+def _precision(graph, point: dict, budget: symbolic.Budget) -> precision.Loss | None:
+    """How many digits the float forward lost at the point, and where (precision.py); None
+    when the graph is too big to measure node by node or sympy ran out of budget."""
+    if len(graph.order()) > PRECISION_MAX_NODES:
+        return None
+    try:
+        exacts = symbolic.node_values(graph, point, budget)
+        return precision.loss(graph, point, evaluate(graph, point), exacts)
+    except (SymbolicError, DomainError):
+        return None
+
+
+def _scales(report: Report) -> tuple[float, float]:
+    """G, the gradient's scale max(1, max |∂f/∂v|), and max(G, |f|)."""
+    scale = max([1.0] + [abs(r.dag) for r in report.rows if math.isfinite(r.dag)])
+    return scale, max(scale, abs(report.value))
+
+
+def _trust(report: Report, loss: precision.Loss | None) -> None:
+    """Mark the finite differences that cannot be trusted, with the reason: one that
+    overflowed, one whose own error estimate is large, and one whose step is small against
+    the forward's rounding error at the point (`loss`, measured against 30 digits) — such an
+    estimate differentiates rounding noise.  Its figure stays in the table, out of the
+    verdict.  The precision loss itself is a note of the report when it is noticeable."""
+    scale, fscale = _scales(report)
+    noisy = []
+    for row in report.rows:
+        if row.fd is None:
+            continue
+        size = max(abs(row.fd) if math.isfinite(row.fd) else 0.0, abs(row.dag), scale)
+        if not (math.isfinite(row.fd) and math.isfinite(row.fd_error or 0.0)):
+            row.fd_unreliable = ("finite difference unreliable: it overflowed (the function's "
+                                 "values near the point approach the largest double)")
+        elif loss is not None and row.fd_step and NOISE_SAFETY * loss.error / row.fd_step > \
+                FD_RTOL * max(abs(row.fd), abs(row.dag)) + FD_ATOL * fscale:
+            row.fd_unreliable = ("finite difference unreliable: the float forward's rounding "
+                                 "error is large against its step (it differentiates noise)")
+            noisy.append(row.name)
+        elif row.fd_error > FD_MAX_ERROR * size:
+            row.fd_unreliable = (f"finite difference unreliable: its own error estimate "
+                                 f"({_num(row.fd_error)}) is large")
+    if loss is not None and (noisy or loss.noticeable()):
+        report.precision = loss
 
 
 def _directional(fd: FiniteDifferences, point: dict, grads: dict) -> Directional:
@@ -115,13 +188,14 @@ def check_hessian(function, point: dict[str, float], wrt=None, symbolic_side: bo
     names = list(function.variables if wrt is None else wrt)
     index = {v: i for i, v in enumerate(function.variables)}
     value, _, hess = function._run("hessian", (), point)
+    _defined(function.ir, point, value)
     pairs = {f"{a}, {b}": (a, b) for i, a in enumerate(names) for b in names[i:]}
     rows = [Row(name, None, hess[index[a]][index[b]]) for name, (a, b) in pairs.items()]
     report = Report(function.output_name, value, dict(point), rows, tolerances=TOLERANCES,
                     order=2)
     if symbolic_side:
         forms = function._closed_forms()
-        _symbolic(report, point, budget or symbolic.Budget(),
+        _symbolic(report, point, budget or symbolic.Budget.current(),
                   lambda row, expanded, budget: forms.second_derivative(
                       *pairs[row.name], expanded, budget, tidied=False))
     else:
@@ -146,6 +220,7 @@ def check_hessian(function, point: dict[str, float], wrt=None, symbolic_side: bo
     if out_of_time:
         report.skipped["finite diff"] = (f"skipped: time budget of {fd_seconds:g} s for "
                                          "finite differences")
+    _trust(report, None)
     _judge(report, kinked, out_of_time)
     return report
 
@@ -175,8 +250,7 @@ def _symbolic(report: Report, point, budget: symbolic.Budget, formula) -> None:
 
 
 def _judge(report: Report, kinked: dict[str, str], out_of_time: bool) -> None:
-    scale = max([1.0] + [abs(r.dag) for r in report.rows if math.isfinite(r.dag)])
-    fscale = max(scale, abs(report.value))
+    scale, fscale = _scales(report)
     for row in report.rows:
         dag, worst, agree = row.dag, [], math.isfinite(row.dag)
         for column, other in (("sympy", row.sympy), ("exp-expanded", row.expanded)):
@@ -187,19 +261,28 @@ def _judge(report: Report, kinked: dict[str, str], out_of_time: bool) -> None:
                 continue
             worst.append(other)
             agree &= close(dag, other, SYM_RTOL, SYM_ATOL * scale)
-        if row.fd is not None:
+        if row.fd is not None and row.fd_unreliable is None:
             worst.append(row.fd)
             agree &= close(dag, row.fd, FD_RTOL, FD_ATOL * fscale + 2 * row.fd_error)
+        row.compared = len(worst)
         if worst:
             row.abs_err = max(abs(dag - w) for w in worst)
             row.rel_err = max(abs(dag - w) / max(abs(dag), abs(w), 1e-300) for w in worst)
+        if row.fd_unreliable is not None:
+            row.notes.append(row.fd_unreliable)
         if not worst and row.fd is None and out_of_time and not row.notes:
             row.status = "skipped"
         elif not worst:
-            row.status = "unchecked"
-            row.notes.append("nothing to compare the DAG's figure with at this point")
+            # Nothing trustworthy to compare with: never ✓ (and never ✗).
+            row.status = "unreliable" if row.fd_unreliable else "unchecked"
+            if not row.fd_unreliable:
+                row.notes.append("nothing to compare the DAG's figure with at this point")
         elif not agree:
             row.status = "kink" if row.name in kinked else "disagree"
+        elif row.fd_unreliable is not None:
+            # The DAG agrees with the figures that can be trusted; the row still does not
+            # claim ✓ beside a finite difference that may be far off.
+            row.status = "unreliable"
         if row.status == "kink":
             row.notes.append(
                 f"not differentiable here ({kinked[row.name]}); one-sided slopes "

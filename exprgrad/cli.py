@@ -222,9 +222,11 @@ def run_structure(f: Function, args, data: dict | None = None) -> int:
     """The normalised program, its variables (with --wrt: which are differentiated) and, from
     sympy, its closed forms; into `data` instead with --json."""
     from . import formulas
+    from .interpret import check_constants
     names = select(f, args.wrt)
     functions = target(f, args)
     order = 2 if args.hessian else 1
+    check_constants(f.ir)           # 1/0 + x: an error, not the closed form `zoo`
     if data is not None:
         data.update({"expression": f.source, "output": f.output_name, "outputs": list(f.outputs),
                      "normalized": str(f), "variables": list(f.variables), "wrt": names})
@@ -424,28 +426,37 @@ def main(argv: list[str] | None = None) -> int:
         _recover_expression(args, parser)
     check_combinations(args, parser)
     refuse_shared_outputs(parser, args)
+    # One sympy budget for the whole run: the check's columns, closed forms, --json and
+    # --strategy symbolic together stay within exprgrad.budget.TIME_BUDGET.
+    from .budget import Budget, shared
     try:
-        text = read_program(args)
-        f = compile(text, expand=args.expand)
-        check_pictures(args)
-        data = {} if args.json else None
-        if args.emit is not None:
-            status = EXIT_OK
-            if args.at is not None:
-                # The code goes to stdout unless -o: then the table is on stderr, apart.
-                stream = sys.stderr if args.output is None else sys.stdout
-                status = run_at(f, args, data, stream)
-            run_emit(f, args, data)
-        else:
-            status = run_at(f, args, data) if args.at is not None else \
-                run_structure(f, args, data)
-        if data is not None:
-            print(streams.json_text(data))
-        draw_pictures(f, args)
-        return status
+        with shared(Budget()):
+            return _run(args)
     except ExprError as err:
         print(f"exprgrad: error: {err}{_file_hint(err, args)}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _run(args) -> int:
+    """The work of one run, once the flags are known to fit together."""
+    text = read_program(args)
+    f = compile(text, expand=args.expand)
+    check_pictures(args)
+    data = {} if args.json else None
+    if args.emit is not None:
+        status = EXIT_OK
+        if args.at is not None:
+            # The code goes to stdout unless -o: then the table is on stderr, apart.
+            stream = sys.stderr if args.output is None else sys.stdout
+            status = run_at(f, args, data, stream)
+        run_emit(f, args, data)
+    else:
+        status = run_at(f, args, data) if args.at is not None else \
+            run_structure(f, args, data)
+    if data is not None:
+        print(streams.json_text(data))
+    draw_pictures(f, args)
+    return status
 
 
 def entry() -> None:

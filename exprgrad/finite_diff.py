@@ -27,6 +27,8 @@ from .ops import FLOAT_ERRORS, OPS
 FD_STEP = 0.02              # first step of Ridders' tableau, relative to max(1, |v|)
 FD_STAGES = 8               # at most 2·FD_STAGES evaluations per variable
 FD_SHRINK = 8               # times a step is cut by 4 to keep the stencil in the domain
+FD_COARSE = 3               # times a first step found too coarse is cut by 10
+RIDDERS_CON = 1.4           # Ridders' step ratio between stages
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Estimate:
     left: float | None = None
     right: float | None = None
     note: str | None = None
+    step: float | None = None       # the smallest step the estimate used (check.py weighs
+                                    # the forward's rounding error against it)
 
 
 class OutOfTime(Exception):
@@ -117,16 +121,18 @@ class FiniteDifferences:
             right = self._estimate(phi, h, x, central=False)
             if left is not None and right is not None:
                 return Estimate((left[0] + right[0]) / 2, max(left[1], right[1]),
-                                left[0], right[0])
+                                left[0], right[0], step=min(left[2], right[2]))
         else:
             result = self._estimate(phi, h, x)
             if result is not None:
-                return Estimate(*result)
+                value, error, step = result
+                return Estimate(value, error, step=step)
         return Estimate(None, note="finite differences unavailable: every stencil left the "
                                    "domain of some function or crossed a kink")
 
     def _estimate(self, phi, h0: float, x: float = 0.0, central: bool = True):
-        """(estimate, error) of phi'(0) by Ridders' method; None if no step fits.
+        """(estimate, error, smallest step) of phi'(0) by Ridders' method; None if no step
+        fits.
 
         A first step too coarse for how fast f varies can fool the extrapolation (its own
         error estimate included), so a central estimate must also match a plain central
@@ -135,17 +141,24 @@ class FiniteDifferences:
         plus 1e-11·|f| (rounding) on a smooth function, and a looser test (1e-5) let a
         fooled tableau through at 4e-6 (c/erf(|y/((x - n)*y - 5.81)|), n = 3*y*sinh(x) - ...).
         """
-        last = None
-        for _ in range(FD_SHRINK):
+        last, coarse = None, 0
+        for _ in range(FD_SHRINK + FD_COARSE):
             try:
                 estimate, err = ridders(phi, h0, x, central)
+                smallest = abs(h0) / RIDDERS_CON ** (FD_STAGES - 1)
                 if not central:
-                    return estimate, err
+                    return estimate, err, smallest
                 s = (x + 1e-5 * h0 / FD_STEP) - x
                 plain = (phi(s) - phi(-s)) / (2 * s)
-                last = estimate, max(err, abs(estimate - plain))
+                last = estimate, max(err, abs(estimate - plain)), min(smallest, abs(s))
                 if close(estimate, plain, 1e-7, 1e-7 * (1 + abs(phi(0.0)))):
-                    return estimate, err
+                    return estimate, err, smallest
+                # Shrink a few times only: past that the mismatch is the forward's rounding
+                # noise, and tiny steps would end where f is flat in floats (an estimate of
+                # 0 "confirmed" by a plain difference of 0).  The mismatch stays in the error.
+                coarse += 1
+                if coarse > FD_COARSE:
+                    return last
                 h0 /= 10
             except (DomainError, *FLOAT_ERRORS):
                 h0 /= 4
@@ -157,7 +170,7 @@ class FiniteDifferences:
         self.deadline = math.inf
         result = self._estimate(lambda t: self.f({v: t * d for v, d in direction.items()}),
                                 FD_STEP)
-        return Estimate(None) if result is None else Estimate(*result)
+        return Estimate(None) if result is None else Estimate(*result[:2], step=result[2])
 
     def value(self) -> float:
         return self.f({})
@@ -171,7 +184,7 @@ def random_direction(point: dict[str, float], seed: int = 0) -> dict[str, float]
 
 
 def ridders(phi, h: float, x: float, central: bool = True, stages: int = FD_STAGES,
-             con: float = 1.4, safe: float = 2.0) -> tuple[float, float]:
+            con: float = RIDDERS_CON, safe: float = 2.0) -> tuple[float, float]:
     """Ridders' extrapolation of differences (Numerical Recipes' dfridr): central ones, whose
     error has even powers of h only, or one-sided ones (h < 0: from the left).  Each step is
     made exactly representable around `x`, so the divisor is the true stencil width."""

@@ -27,10 +27,12 @@ LATEX_LIMIT = 300
 
 @contextmanager
 def _printing():
-    """sympy keeps ``2^100000`` exact, and Python refuses to print an integer of more than
+    """Printing is sympy work like any other: under the job's budget (`Budget.current`).
+    sympy keeps ``2^100000`` exact, and Python refuses to print an integer of more than
     `sys.get_int_max_str_digits` digits (ValueError): say so as a skipped symbolic side."""
     try:
-        yield
+        with Budget.current().guard("printing the closed form"):
+            yield
     except ValueError as err:
         if "integer string conversion" not in str(err):
             raise
@@ -90,7 +92,7 @@ def second_lhs(out: str, a: str, b: str, latex: bool = False) -> str:
 def equations(function, names, latex_form: bool = False, order: int = 1) -> str:
     """``f = ...`` and ``∂f/∂name = ...`` for each name (``order=2``: and ``∂²f/∂a∂b`` for
     each pair a ≤ b); what was skipped, in its place."""
-    forms, budget, out = function._closed_forms(), Budget(), function.output_name
+    forms, budget, out = function._closed_forms(), Budget.current(), function.output_name
     lines = []
     try:
         lines.append(equation(out, forms.expr(budget=budget), latex_form))
@@ -113,7 +115,7 @@ def json_fields(function, names, cached_only: bool = False) -> dict:
     """JSON fields for the closed forms (sympy syntax and LaTeX); ``symbolic_skipped`` says
     why some are missing.  ``cached_only``: only what the check already computed."""
     forms = function._closed_forms()
-    budget = Budget(seconds=0.0 if cached_only else Budget().seconds)
+    budget = Budget(seconds=0.0) if cached_only else Budget.current()
     data: dict = {"symbolic_skipped": None}
 
     def form(expr):

@@ -55,11 +55,16 @@ def number(name: str, given) -> float:
         raise VariableError(f"value of {name} is too large for a float: {given!r:.40}") from None
 
 
-def evaluate(graph: Graph, point: dict[str, float], nodes: list[Node] | None = None) -> list:
-    """Float value of every node in `nodes` (default: all reachable), indexed by node.index."""
+def evaluate(graph: Graph, point: dict[str, float], nodes: list[Node] | None = None,
+             fixed: dict[int, float] | None = None) -> list:
+    """Float value of every node in `nodes` (default: all reachable), indexed by node.index;
+    `fixed` gives some nodes (by index) their value instead (precision.py asks what the result
+    would be had one node been exact)."""
     vals: list = [None] * len(graph.nodes)
     for node in graph.order() if nodes is None else nodes:
-        if node.op == "var":
+        if fixed and node.index in fixed:
+            vals[node.index] = fixed[node.index]
+        elif node.op == "var":
             vals[node.index] = point[node.payload]
         elif node.op == "const":
             vals[node.index] = float(node.payload)
@@ -70,6 +75,48 @@ def evaluate(graph: Graph, point: dict[str, float], nodes: list[Node] | None = N
             except FLOAT_ERRORS as exc:
                 raise domain_error(graph, node, args, exc) from None
     return vals
+
+
+def undefined(graph: Graph, vals: list, nodes: list[Node]) -> DomainError | None:
+    """The error for the first of `nodes` (evaluated, in order) whose value is not finite
+    although its arguments are (a nan or an overflow the float forward let through), naming
+    it with its caret; None when every value is finite."""
+    for node in nodes:
+        v = vals[node.index]
+        if v is None or math.isfinite(v) or not node.args:
+            continue
+        args = [vals[a.index] for a in node.args]
+        if all(math.isfinite(a) for a in args):
+            exc = OverflowError() if math.isinf(v) else ValueError()
+            return domain_error(graph, node, args, exc)
+    return None
+
+
+def check_constants(graph: Graph) -> None:
+    """DomainError if a part of the program that no variable reaches is undefined
+    (``1/0 + x``, ``log(0)*0 + x``): the program is then undefined at every point, and its
+    closed form would read ``zoo`` or ``nan``.  A constant past the range of a double
+    (``2^20000``) is not undefined: its closed form is exact, only floats overflow."""
+    free: set[int] = set()
+    vals: list = [None] * len(graph.nodes)
+    for node in graph.order():
+        if node.op == "var" or any(a.index in free for a in node.args):
+            free.add(node.index)
+        elif node.op == "const":
+            vals[node.index] = float(node.payload)
+        else:
+            args = [vals[a.index] for a in node.args]
+            if not all(math.isfinite(a) for a in args):
+                free.add(node.index)            # beyond floats: nothing more to learn
+                continue
+            try:
+                vals[node.index] = OPS[node.op].fwd(*args)
+            except OverflowError:
+                free.add(node.index)
+            except FLOAT_ERRORS as exc:
+                raise domain_error(graph, node, args, exc) from None
+            if vals[node.index] != vals[node.index]:
+                raise domain_error(graph, node, args, ValueError())
 
 
 def failure(op_name: str, args: list, exc: Exception, what: str = "") -> str:

@@ -5,8 +5,11 @@ closed form's, the finite difference, each with its error), and what was skipped
 Output: the text every front end shows (`Report.render`, ``str(report)``, with or without the
 symbolic columns), and ``to_dict()`` for ``--json``.  Nothing here computes a figure.
 
-Marks: ✓ the figures agree; ✗ they disagree; ~ the point is a kink (not differentiable, the
-conventions differ, not compared); · no figure within the budgets; ? nothing to compare with.
+Marks: ✓ the figures agree; ✗ they disagree; ! the finite difference is unreliable here (it
+overflowed, its own error estimate is large, or the float forward lost digits against its step)
+and stays out of the verdict: the row is judged by the other figures, which agree when they
+exist; ~ the point is a kink (not differentiable, the conventions differ, not compared); · no
+figure within the budgets; ? nothing to compare with.  Only ✗ fails the check.
 """
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from dataclasses import dataclass, field
 
 # "skipped": no figure within the budgets (the notes and the directional check cover it);
 # "unchecked": no figure exists at this point (e.g. the value overflows)
-MARKS = {"agree": "✓", "disagree": "✗", "kink": "~", "skipped": "·", "unchecked": "?"}
+# "unreliable": the finite difference could not be trusted (row.fd_unreliable says why)
+MARKS = {"agree": "✓", "disagree": "✗", "unreliable": "!", "kink": "~", "skipped": "·",
+         "unchecked": "?"}
 SYMBOLIC_COLUMNS = ("sympy", "exp-expanded")
-_COLOURS = {"agree": "#1e8449", "disagree": "#c0392b", "kink": "#b9770e", "skipped": "#7f8c8d",
-            "unchecked": "#7f8c8d"}
+_COLOURS = {"agree": "#1e8449", "disagree": "#c0392b", "unreliable": "#b9770e",
+            "kink": "#b9770e", "skipped": "#7f8c8d", "unchecked": "#7f8c8d"}
 
 
 @dataclass
@@ -34,6 +39,9 @@ class Row:
     fd_error: float | None = None       # Ridders' error estimate
     fd_left: float | None = None        # one-sided slopes, at a kink only
     fd_right: float | None = None
+    fd_step: float | None = None        # the smallest step it used
+    fd_unreliable: str | None = None    # why the finite difference is not trusted (or None)
+    compared: int = 0                   # trusted figures the DAG's was compared with
     abs_err: float = 0.0                # largest |other − DAG| over the available figures
     rel_err: float = 0.0                # abs_err / max(|DAG|, |other|)
     status: str = "agree"               # a key of MARKS
@@ -51,7 +59,9 @@ class Row:
         return {"variable": self.name, "value": self.value, "dag": _finite(self.dag),
                 "sympy": self.sympy, "exp_expanded": self.expanded, "finite_diff": self.fd,
                 "finite_diff_error": self.fd_error, "finite_diff_left": self.fd_left,
-                "finite_diff_right": self.fd_right, "abs_err": _finite(self.abs_err),
+                "finite_diff_right": self.fd_right,
+                "finite_diff_unreliable": self.fd_unreliable,
+                "abs_err": _finite(self.abs_err),
                 "rel_err": _finite(self.rel_err), "status": self.status, "ok": self.ok,
                 "notes": self.notes}
 
@@ -80,6 +90,19 @@ class Report:
     directional: Directional | None = None
     tolerances: dict[str, float] = field(default_factory=dict)   # check.py's, for the notes
     order: int = 1              # 2: the rows are Hessian entries "a, b" (∂²f/∂a∂b)
+    precision: object = None    # precision.Loss: the digits the float forward lost, where
+
+    @property
+    def unreliable(self) -> list[str]:
+        """The rows whose finite difference is not trusted."""
+        return [r.name for r in self.rows if r.fd_unreliable is not None]
+
+    @property
+    def compared(self) -> bool:
+        """Whether any trusted figure was compared with the DAG's (else the verdict is "?",
+        never ✓)."""
+        return any(r.compared for r in self.rows) or (
+            self.directional is not None and self.directional.fd is not None)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +132,8 @@ class Report:
             for note in r.notes:
                 by_note.setdefault(note, []).append(r.name)
         lines += [f"{_names(names)}: {note}" for note, names in by_note.items()]
+        if self.precision is not None:
+            lines.append(self.precision.note())
         if self.directional is not None:
             lines.append(str(self.directional))
         bad = [r.name for r in self.rows if not r.ok]
@@ -119,16 +144,27 @@ class Report:
         if kinks:
             lines.append(f"~ not differentiable at this point in {_names(kinks)}: the "
                          "figures follow different conventions there and are not compared")
+        if self.unreliable:
+            lines.append(f"! the finite difference is unreliable for {_names(self.unreliable)} "
+                         "and is not part of the verdict")
         if bad:
-            lines.append(f"✗ the figures disagree for {_names(bad)}")
+            why = ("; the float forward lost digits at this point (above): the DAG's figure "
+                   "inherits the loss, whether or not its rules are right"
+                   if self.precision is not None else "")
+            lines.append(f"✗ the figures disagree for {_names(bad)}{why}")
         elif not self.ok:
             lines.append("✗ the directional check disagrees")
+        elif not self.compared:
+            lines.append("? nothing trustworthy was compared: no disagreement found, none "
+                         "ruled out")
         else:
             tol = self.tolerances
             against = [f"finite differences {tol.get('fd_rtol', 0):g}"]
             if any(r.sympy is not None or r.expanded is not None for r in self.rows):
                 against.insert(0, f"sympy {tol.get('sym_rtol', 0):g}")
-            lines.append(f"✓ no disagreement (relative tolerances: {', '.join(against)})")
+            among = " among the trusted figures" if self.unreliable else ""
+            lines.append(f"✓ no disagreement{among} (relative tolerances: "
+                         f"{', '.join(against)})")
         return lines
 
     def render(self, symbolic: bool = True) -> str:
@@ -178,7 +214,9 @@ class Report:
                 f'<ul style="list-style:none;padding-left:0">{notes}</ul></div>')
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "order": self.order,
+        return {"ok": self.ok, "order": self.order, "compared": self.compared,
+                "unreliable": self.unreliable,
+                "precision": None if self.precision is None else self.precision.to_dict(),
                 "rows": {r.name: r.to_dict() for r in self.rows},
                 "skipped": dict(self.skipped),
                 "directional": None if self.directional is None else {

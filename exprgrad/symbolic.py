@@ -16,8 +16,8 @@ under a `Budget`:
 
 - `MAX_TREE` nodes after substitution, `MAX_DEPTH` levels of nesting (sums and products count
   once, as sympy flattens them), checked on the graph first;
-- `TIME_BUDGET` seconds for the whole job, enforced with a timer interrupt where Python allows
-  one (the main thread) and between steps everywhere;
+- `TIME_BUDGET` seconds for the whole job, enforced by interrupting sympy in whatever thread
+  runs it, without touching signals (budget.py says how, and why not SIGALRM);
 - any RecursionError sympy raises all the same.
 
 Exceeding a budget raises `SymbolicError("symbolic side skipped: <reason>")`, never a
@@ -37,25 +37,15 @@ False
 from __future__ import annotations
 
 import math
-import signal
-import threading
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy
 
+from .budget import Budget, shared, skipped  # noqa: F401 (shared: for callers)
 from .errors import SymbolicError
 from .ir import Graph, Node
 from .ops import OPS
 
-#: nodes of the output's expression tree once named intermediates are substituted
-MAX_TREE = 4_000
-#: nesting depth as sympy builds it (a flat sum or product is one level)
-MAX_DEPTH = 60
-#: seconds for one job (one property, one check); see `Budget`
-TIME_BUDGET = 3.0
 #: significant digits of `evaluate`; the point's floats are substituted exactly
 EVAL_DIGITS = 30
 #: `tidy` derivatives only of expressions up to this tree size (factor_terms walks the tree)
@@ -66,78 +56,6 @@ TIDY_MAX_TREE = 400
 HYPERBOLIC = (sympy.tanh, sympy.sinh, sympy.cosh, sympy.coth, sympy.sech, sympy.csch)
 
 _ADDITIVE, _MULTIPLICATIVE = {"add", "sub", "neg"}, {"mul", "div"}
-
-
-def skipped(reason: str, transient: bool = False) -> SymbolicError:
-    """The error for a skipped symbolic side; ``transient`` (out of time) is not cached."""
-    err = SymbolicError(f"symbolic side skipped: {reason}")
-    err.transient = transient
-    return err
-
-
-# ---- budgets ---------------------------------------------------------------------------------
-
-class _Timeout(BaseException):
-    """Raised by the timer inside sympy; a BaseException so no `except Exception` eats it."""
-
-
-@dataclass
-class Budget:
-    """Limits for one job.  ``seconds`` is wall time from the budget's creation."""
-    max_tree: int = MAX_TREE
-    max_depth: int = MAX_DEPTH
-    seconds: float = TIME_BUDGET
-
-    def __post_init__(self):
-        self.deadline = time.monotonic() + self.seconds
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    @contextmanager
-    def guard(self, what: str):
-        """Run sympy code: out-of-time, too deep → `SymbolicError` naming `what`."""
-        left = self.remaining()
-        if left <= 0:
-            raise skipped(f"the time budget ({self.seconds:g} s) ran out before {what}", True)
-        try:
-            timer = _Timer(left)
-            try:
-                yield
-            finally:
-                timer.stop()
-        except _Timeout:        # also when the timer fires while it is being stopped
-            raise skipped(f"{what} exceeded the time budget ({self.seconds:g} s)", True) from None
-        except RecursionError:
-            raise skipped(f"{what} is nested too deeply for sympy") from None
-
-
-class _Timer:
-    """A SIGALRM that interrupts sympy after `seconds`, where this thread may own one (the
-    main thread, when nobody else has a SIGALRM handler or a pending alarm)."""
-
-    def __init__(self, seconds: float):
-        self.armed = False
-        if (threading.current_thread() is not threading.main_thread()
-                or not hasattr(signal, "setitimer")
-                or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None)
-                or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
-            return              # keep to the checks between steps
-        self.previous = signal.signal(signal.SIGALRM, self._interrupt)
-        self.armed = True
-        # Repeating: if code between sympy and us swallows the exception (a gc callback, a
-        # bare except), the next tick raises it again.
-        signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-3), 0.05)
-
-    def _interrupt(self, signum, frame):
-        if self.armed:
-            raise _Timeout()
-
-    def stop(self) -> None:
-        if self.armed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            self.armed = False      # an alarm still pending now runs a harmless handler
-            signal.signal(signal.SIGALRM, self.previous)
 
 
 # ---- measuring the graph before sympy sees it --------------------------------------------------
@@ -202,17 +120,17 @@ def to_sympy(graph: Graph, root: Node | None = None, expanded: bool = False,
     """The sympy expression of `root` (default: the output), one node at a time in
     ``graph.order()``.  ``expanded`` rewrites each hyperbolic function via exp as it is built,
     so the rewrite never walks the (possibly huge) tree below it."""
-    budget = budget or Budget()
+    budget = budget or Budget.current()
     root = graph.output if root is None else root
     size, depth = measure(graph, root, expanded, cap=budget.max_tree + 1)
     form = "exp-expanded expression" if expanded else "expression"
     if size > budget.max_tree:
         raise skipped(f"the {form} has more than {budget.max_tree:,} nodes once named "
-                      f"intermediates are substituted (budget: exprgrad.symbolic.MAX_TREE = "
+                      f"intermediates are substituted (budget: exprgrad.budget.MAX_TREE = "
                       f"{budget.max_tree:,})")
     if depth > budget.max_depth:
         raise skipped(f"the {form} is nested {depth} levels deep (budget: "
-                      f"exprgrad.symbolic.MAX_DEPTH = {budget.max_depth})")
+                      f"exprgrad.budget.MAX_DEPTH = {budget.max_depth})")
     done: dict[int, sympy.Expr] = {}
     with budget.guard(f"converting the {form} to sympy"):
         for node in graph.order([root]):
@@ -265,7 +183,7 @@ class ClosedForms:
         `tidy`-ed for reading unless ``tidied=False`` (the check evaluates the raw form)."""
         key = (name, expanded, tidied)
         if key not in self._derivatives:
-            budget = budget or Budget()
+            budget = budget or Budget.current()
             form = "exp-expanded " if expanded else ""
             if not tidied:
                 expr = self.expr(expanded, budget)
@@ -283,7 +201,7 @@ class ClosedForms:
         """∂²f/∂a∂b in closed form: `sympy.diff` of ∂f/∂a by b (sympy's own rules, twice)."""
         key = (f"{a}\0{b}", expanded, tidied)
         if key not in self._derivatives:
-            budget = budget or Budget()
+            budget = budget or Budget.current()
             first = self.derivative(a, expanded, budget, tidied=False)
             form = "exp-expanded " if expanded else ""
             with budget.guard(f"the {form}second derivative by {a} and {b}"):
@@ -295,7 +213,7 @@ class ClosedForms:
 
     def derivatives(self, names, expanded: bool = False,
                     budget: Budget | None = None) -> dict[str, sympy.Expr]:
-        budget = budget or Budget()
+        budget = budget or Budget.current()
         return {name: self.derivative(name, expanded, budget) for name in names}
 
 
@@ -314,7 +232,7 @@ def evaluate(expr: sympy.Expr, point: dict[str, float], budget: Budget | None = 
     ``evalf(subs=...)`` leaves ``Heaviside(1/(pi - 66/25) - 203/50)`` unevaluated and is 100×
     slower on nested expressions.  30 digits leave 15 to spare over a double for cancellation.
     """
-    budget = budget or Budget()
+    budget = budget or Budget.current()
     subs = {symbol(k): sympy.Float(v, digits) for k, v in point.items() if math.isfinite(v)}
     with budget.guard("evaluating a closed form"):
         try:
@@ -322,6 +240,41 @@ def evaluate(expr: sympy.Expr, point: dict[str, float], budget: Budget | None = 
         except (ArithmeticError, ValueError, TypeError):
             return None
     return as_float(value)
+
+
+def node_values(graph: Graph, point: dict[str, float], budget: Budget | None = None,
+                digits: int = EVAL_DIGITS, root: Node | None = None) -> list:
+    """Every node's value at `point` to `digits` significant digits (a sympy `Float`, or None
+    where it is not a finite real number), indexed by node.index: the high-precision twin of
+    `interpret.evaluate`, used to measure how many digits the float forward lost where.
+
+    Each node is built from its arguments' values unevaluated and then `evalf`-ed, so sympy's
+    adaptive evaluation sees ``1 + 1e-35`` whole (an evaluated `Add` of `Float` numbers would
+    round it to 1 at `digits` digits, and `log1p`'s form ``log(1 + x)`` would read 0)."""
+    budget = budget or Budget.current()
+    vals: list = [None] * len(graph.nodes)
+    with budget.guard("evaluating the forward at high precision"):
+        for node in graph.order(None if root is None else [root]):
+            if node.op == "var":
+                value = sympy.Float(point[node.payload], digits)
+            elif node.op == "const":
+                value = sympy.Float(sympy.Rational(node.payload.numerator,
+                                                   node.payload.denominator), digits)
+            else:
+                args = [vals[a.index] for a in node.args]
+                if any(a is None for a in args):
+                    continue
+                try:
+                    with sympy.evaluate(False):
+                        expr = OPS[node.op].sym(sympy, *args)
+                    value = sympy.Float(expr.evalf(digits), digits) if expr.is_number \
+                        else None
+                except (ArithmeticError, ValueError, TypeError):
+                    value = None
+            if value is not None and not (value.is_real and value.is_finite):
+                value = None
+            vals[node.index] = value
+    return vals
 
 
 def _numeric(expr: sympy.Basic, subs: dict, digits: int) -> sympy.Basic:

@@ -28,7 +28,7 @@ from ..errors import CodegenError, SymbolicError
 from ..ir import Graph, Node
 from ..ops import OPS
 from ..program import Program, Result
-from ..symbolic import symbol, to_sympy
+from ..symbolic import Budget, symbol, to_sympy
 
 def _sympy_functions() -> dict:
     """sympy function class -> registry op, read off each one-argument op's `sym` (the ops
@@ -55,10 +55,12 @@ def symbolic_program(graph: Graph, wrt: Sequence[str] | None = None,
     out = Graph(graph.source, peephole=True)
     mapping = copy_forward(graph, out)
     symbols = {v: symbol(v) for v in wrt}
+    budget = Budget.current()       # one budget for the conversion, diff and cse
     try:
-        expr = to_sympy(graph, graph.outputs[k])   # the same conversion (and budgets) as the check
-        derivatives = [sympy.diff(expr, s) for s in symbols.values()]
-        replacements, reduced = sympy.cse(derivatives)
+        expr = to_sympy(graph, graph.outputs[k], budget=budget)   # the check's conversion
+        with budget.guard("differentiating the closed form and sharing its subexpressions"):
+            derivatives = [sympy.diff(expr, s) for s in symbols.values()]
+            replacements, reduced = sympy.cse(derivatives)
     except SymbolicError as err:
         raise CodegenError(f"{err.message}; use the reverse strategy") from None
     except RecursionError:

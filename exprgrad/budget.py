@@ -1,0 +1,195 @@
+"""The sympy budget: limits (size, depth, time) for one job → sympy work that ends in time.
+
+Input: a `Budget` (made by the caller, or the one `shared` by the job around it, e.g. one run of
+the command line) and a block of sympy code run under ``budget.guard(what)``.  Output: the
+block's result, or `SymbolicError("symbolic side skipped: <what> exceeded the time budget")`
+when its time is up; a RecursionError inside sympy becomes one too.  Nothing here imports sympy.
+
+How the time limit is enforced — measured (README, "Guarantees and limits"): a watchdog thread
+raises the timeout *in the thread that runs sympy* through CPython's
+``PyThreadState_SetAsyncExc``, the mechanism `threading` itself is built on.  Unlike a SIGALRM
+timer it works off the main thread and beside a host program that owns SIGALRM (a web server,
+a test runner's timeout), and it never touches the host's signal handlers or timers.  Like a
+signal, it is delivered between bytecodes: a single long C call (one huge integer
+multiplication) finishes first, which the size limits (`MAX_TREE`, `MAX_DEPTH`,
+`exprgrad.limits.MAX_CONSTANT_BITS`) keep short.  A worker process would also stop C code, but
+each job would pay a process start and the pickling of every expression both ways (see the
+README's figures), and sympy's expressions do not pickle past Python's recursion limit.
+Where ``ctypes.pythonapi`` does not exist (not CPython) the limit is checked between steps.
+An interruption can also land while sympy updates an object's assumptions: sympy's caches are
+cleared after one, but an expression kept by the caller may keep a half-made fact (a stray
+``KeyError`` from sympy later); only a worker process would rule that out.
+"""
+from __future__ import annotations
+
+import contextvars
+import ctypes
+import itertools
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from .errors import SymbolicError
+
+#: nodes of the output's expression tree once named intermediates are substituted
+MAX_TREE = 4_000
+#: nesting depth as sympy builds it (a flat sum or product is one level)
+MAX_DEPTH = 60
+#: seconds for one job: one library call, or one run of the command line (every sympy call
+#: of it: the check's columns, closed forms, --json, --strategy symbolic)
+TIME_BUDGET = 3.0
+#: seconds between two interruptions when code between sympy and the guard swallows one
+_REPEAT = 0.05
+
+
+def skipped(reason: str, transient: bool = False) -> SymbolicError:
+    """The error for a skipped symbolic side; ``transient`` (out of time) is not cached."""
+    err = SymbolicError(f"symbolic side skipped: {reason}")
+    err.transient = transient
+    return err
+
+
+class _Timeout(BaseException):
+    """Raised inside sympy when time is up; a BaseException so no `except Exception` in
+    sympy eats it."""
+
+
+_shared: contextvars.ContextVar = contextvars.ContextVar("exprgrad_budget", default=None)
+
+
+@dataclass
+class Budget:
+    """Limits for one job.  ``seconds`` is wall time from the budget's first use (so
+    importing sympy, parsing and the float work before it do not count).  Each limit left
+    out is the module's number when the budget is made, so a program that needs more sets it
+    first (``exprgrad.budget.TIME_BUDGET = 30``)."""
+    max_tree: int | None = None
+    max_depth: int | None = None
+    seconds: float | None = None
+
+    def __post_init__(self):
+        self.max_tree = MAX_TREE if self.max_tree is None else self.max_tree
+        self.max_depth = MAX_DEPTH if self.max_depth is None else self.max_depth
+        self.seconds = TIME_BUDGET if self.seconds is None else self.seconds
+        self.deadline: float | None = None
+
+    @classmethod
+    def current(cls) -> "Budget":
+        """The budget `shared` by the job around the caller, else a fresh one."""
+        return _shared.get() or cls()
+
+    def remaining(self) -> float:
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
+        return self.deadline - time.monotonic()
+
+    @contextmanager
+    def guard(self, what: str):
+        """Run sympy code: out of time, too deep → `SymbolicError` naming `what`."""
+        left = self.remaining()
+        if left <= 0:
+            raise skipped(f"the time budget ({self.seconds:g} s) ran out before {what}", True)
+        key = _WATCHDOG.arm(left)
+        try:
+            try:
+                yield
+            finally:
+                _WATCHDOG.disarm(key)
+        except _Timeout:
+            _WATCHDOG.disarm(key)   # it may have arrived inside the first disarm
+            _forget_interrupted_work()
+            raise skipped(f"{what} exceeded the time budget ({self.seconds:g} s)", True) from None
+        except RecursionError:
+            raise skipped(f"{what} is nested too deeply for sympy") from None
+
+
+def _forget_interrupted_work() -> None:
+    """An interruption can land in the middle of sympy updating an object's assumptions or a
+    cache entry; drop sympy's caches so a half-made entry is not served to the next job."""
+    import sys
+    cache = sys.modules.get("sympy.core.cache")
+    if cache is not None:
+        cache.clear_cache()
+
+
+@contextmanager
+def shared(budget: Budget):
+    """Every sympy call inside the block (in this thread or context) that is not given a
+    budget uses `budget`: one limit for a whole job, such as one run of the command line."""
+    token = _shared.set(budget)
+    try:
+        yield budget
+    finally:
+        _shared.reset(token)
+
+
+def _async_raiser():
+    """``raise_in(thread id, exception class or None)``: CPython's
+    ``PyThreadState_SetAsyncExc`` (None withdraws a pending one), or None where there is none.
+    Arguments are converted here, not through ``argtypes``, so None is passed as NULL."""
+    try:
+        set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    except AttributeError:
+        return None
+
+    def raise_in(thread: int, exc) -> None:
+        set_async_exc(ctypes.c_ulong(thread), None if exc is None else ctypes.py_object(exc))
+    return raise_in
+
+
+_RAISE_IN = _async_raiser()
+
+
+class _Watchdog:
+    """One daemon thread for the process: each guard arms it with its deadline and thread;
+    past a deadline it raises `_Timeout` in that thread, and again every `_REPEAT` seconds
+    until the guard disarms it (if code between sympy and the guard — a gc callback, a bare
+    except — swallowed it).  One thread, not one per guard: a guard then costs microseconds."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.armed: dict[int, list] = {}        # key → [deadline, thread id, fired]
+        self.keys = itertools.count()
+        self.thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> int | None:
+        if _RAISE_IN is None:
+            return None
+        with self.cond:
+            key = next(self.keys)
+            self.armed[key] = [time.monotonic() + seconds, threading.get_ident(), False]
+            if self.thread is None or not self.thread.is_alive():   # first use, or a fork
+                self.thread = threading.Thread(target=self._watch, daemon=True,
+                                               name="exprgrad sympy budget")
+                self.thread.start()
+            self.cond.notify()
+            return key
+
+    def disarm(self, key: int | None) -> None:
+        """Called by the thread that armed `key`; idempotent, and it completes even if an
+        interruption arrives while it runs (it then runs again)."""
+        while key is not None:
+            try:
+                with self.cond:
+                    self.armed.pop(key, None)
+                    # Withdraw an interruption raised but not yet delivered: none may reach
+                    # code after the guard.
+                    _RAISE_IN(threading.get_ident(), None)
+                return
+            except _Timeout:
+                continue
+
+    def _watch(self) -> None:
+        with self.cond:
+            while True:
+                now = time.monotonic()
+                for entry in self.armed.values():
+                    if entry[0] <= now:
+                        _RAISE_IN(entry[1], _Timeout)
+                        entry[0], entry[2] = now + _REPEAT, True
+                soonest = min((e[0] for e in self.armed.values()), default=None)
+                self.cond.wait(None if soonest is None else max(0.0, soonest - now))
+
+
+_WATCHDOG = _Watchdog()

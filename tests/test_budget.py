@@ -1,0 +1,147 @@
+"""The sympy budget (exprgrad/budget.py): every sympy call of a job ends within one time limit,
+on the main thread, off it, and beside a host program that owns SIGALRM.
+
+The bounds asserted here are guards with generous slack (the budget plus 20 s), not speed
+assertions: without the budget these inputs ran for minutes.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import pytest
+import sympy
+
+import exprgrad as eg
+from exprgrad import budget
+from exprgrad.budget import Budget, shared
+from exprgrad.check import check
+
+from helpers import run_cli
+
+SLACK = 20.0
+PRODUCT = " * ".join(f"tanh(x{i} + {i})" for i in range(300))      # 300 factors, 5 KB
+
+
+def slow_sympy(seconds: float = SLACK):
+    """sympy work for `seconds` however fast the machine (a guard that fails to interrupt it
+    lets it return, and the test fails instead of hanging)."""
+    x, y = sympy.symbols("x y")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        sympy.expand((x + y + 1) ** 60)
+        sympy.core.cache.clear_cache()
+
+
+def symbolic_emit(status: dict) -> None:
+    t0 = time.monotonic()
+    result = run_cli("--emit", "python", "--strategy", "symbolic", "--", PRODUCT)
+    status.update(result=result, seconds=time.monotonic() - t0)
+
+
+@pytest.fixture
+def short_budget(monkeypatch):
+    monkeypatch.setattr(budget, "TIME_BUDGET", 1.0)
+    return 1.0
+
+
+def assert_stopped_by_the_budget(status: dict, seconds: float) -> None:
+    res = status["result"]
+    assert res.returncode == 2 and res.stdout == "", res
+    assert "exceeded the time budget" in res.stderr or "ran out before" in res.stderr, res
+    assert "use the reverse strategy" in res.stderr and "Traceback" not in res.stderr
+    assert status["seconds"] < seconds + SLACK, status["seconds"]
+
+
+def test_a_300_factor_product_with_the_symbolic_strategy_ends_within_the_budget(short_budget):
+    status: dict = {}
+    symbolic_emit(status)
+    assert_stopped_by_the_budget(status, short_budget)
+
+
+def test_the_budget_holds_off_the_main_thread(short_budget):
+    status: dict = {}
+    thread = threading.Thread(target=symbolic_emit, args=(status,), daemon=True)
+    thread.start()
+    thread.join(short_budget + 2 * SLACK)
+    assert not thread.is_alive()
+    assert_stopped_by_the_budget(status, short_budget)
+
+
+def test_the_budget_holds_beside_a_host_that_owns_sigalrm(short_budget):
+    fired = []
+    old = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    signal.setitimer(signal.ITIMER_REAL, 600.0)          # the host's own, far-off alarm
+    try:
+        status: dict = {}
+        symbolic_emit(status)
+        assert_stopped_by_the_budget(status, short_budget)
+        # the host's handler and timer are untouched
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 500 and not fired
+        assert signal.getsignal(signal.SIGALRM) is not old
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("where", ["main thread", "another thread", "host SIGALRM"])
+def test_a_guard_interrupts_sympy_anywhere_and_leaves_nothing_pending(where):
+    outcome: dict = {}
+
+    def job():
+        t0 = time.monotonic()
+        try:
+            with Budget(seconds=0.3).guard("expanding a big power"):
+                slow_sympy()
+        except eg.SymbolicError as err:
+            outcome.update(error=str(err), seconds=time.monotonic() - t0)
+        # nothing left armed: plain Python runs on, uninterrupted, after the guard
+        end = time.monotonic() + 0.3
+        while time.monotonic() < end:
+            sum(range(1000))
+        outcome["after"] = True
+
+    old = signal.getsignal(signal.SIGALRM)
+    if where == "host SIGALRM":
+        signal.signal(signal.SIGALRM, lambda signum, frame: None)
+    try:
+        if where == "another thread":
+            thread = threading.Thread(target=job, daemon=True)
+            thread.start()
+            thread.join(2 * SLACK)
+        else:
+            job()
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    assert "exceeded the time budget" in outcome.get("error", ""), outcome
+    assert outcome["seconds"] < 0.3 + SLACK / 2 and outcome["after"]
+
+
+def test_one_budget_is_shared_by_a_whole_job():
+    f = eg.compile("tanh(x*y) + x")
+    with shared(Budget(seconds=0.0)):
+        # any sympy call inside, not given a budget, uses the shared (exhausted) one
+        with pytest.raises(eg.SymbolicError, match="ran out before"):
+            f.sympy
+        report = f.check(x=0.5, y=2.0)
+    assert "time budget" in report.skipped["sympy"] and report.ok
+    assert f.sympy is not None                         # outside: a fresh budget again
+
+
+def test_a_check_off_the_main_thread_skips_sympy_at_its_budget():
+    f = eg.compile("n = x*y + 1; " + " + ".join(f"tanh(n*{i})^{i % 7 + 1}" for i in range(60)))
+    point = {"x": 0.3, "y": 0.7}
+    result: dict = {}
+
+    def job():
+        t0 = time.monotonic()
+        result.update(report=check(f, point, budget=Budget(seconds=0.2)),
+                      seconds=time.monotonic() - t0)
+    thread = threading.Thread(target=job, daemon=True)
+    thread.start()
+    thread.join(60)
+    report = result["report"]
+    assert report.ok and result["seconds"] < 0.2 + SLACK
+    if report.skipped:                  # a fast machine may finish within 0.2 s
+        assert all("time budget" in why for why in report.skipped.values())
