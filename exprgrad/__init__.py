@@ -7,17 +7,35 @@
 """
 from . import limits, nn
 from .api import Function, compile
-from .draw import draw_dot
 from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSyntaxError,
                      LimitError, NameResolutionError, ReassignmentError, RenderError, Span,
                      SymbolicError, UnknownFunctionError, UseBeforeAssignmentError,
                      VariableError, OutputError)
 from .nn import losses, optim
-from .nn.compiled import CompiledForward, CompiledLoss, compile_forward, compile_loss
 from .parse import parse
 from .value import Value
 
 __version__ = "0.1.0"
+
+# Names whose modules import a heavy library (numpy, graphviz): imported on first use (PEP 562),
+# so `import exprgrad` and the command line start without them.
+_LAZY = {"draw_dot": "draw", "CompiledForward": "nn.compiled", "CompiledLoss": "nn.compiled",
+         "compile_forward": "nn.compiled", "compile_loss": "nn.compiled"}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'exprgrad' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "compile", "Function", "Value", "parse", "draw_dot", "__version__",

@@ -40,12 +40,16 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
-from . import precision, symbolic
+from . import precision
 from .errors import DomainError, SymbolicError, VariableError
 from .finite_diff import Estimate, FiniteDifferences, OutOfTime, close, random_direction
 from .interpret import evaluate, undefined
 from .report import Directional, Report, Row, _num
+
+if TYPE_CHECKING:        # sympy is imported only when the symbolic side runs
+    from . import symbolic
 
 SYM_RTOL, SYM_ATOL = 1e-9, 1e-12
 FD_RTOL, FD_ATOL = 1e-6, 1e-8
@@ -75,6 +79,7 @@ def check(function, point: dict[str, float], wrt=None, symbolic_side: bool = Tru
     report = Report(function.output_name, value, dict(point), rows, tolerances=TOLERANCES)
     loss = None
     if symbolic_side:
+        from . import symbolic      # sympy: imported only when the symbolic side runs
         budget = budget or symbolic.Budget.current()
         forms = function._closed_forms()
         _symbolic(report, point, budget,
@@ -127,6 +132,7 @@ def _precision(graph, point: dict, budget: symbolic.Budget) -> precision.Loss | 
     if len(graph.order()) > PRECISION_MAX_NODES:
         return None
     try:
+        from . import symbolic      # (only on the symbolic side: sympy)
         exacts = symbolic.node_values(graph, point, budget)
         return precision.loss(graph, point, evaluate(graph, point), exacts)
     except (SymbolicError, DomainError):
@@ -194,6 +200,7 @@ def check_hessian(function, point: dict[str, float], wrt=None, symbolic_side: bo
     report = Report(function.output_name, value, dict(point), rows, tolerances=TOLERANCES,
                     order=2)
     if symbolic_side:
+        from . import symbolic      # sympy: imported only when the symbolic side runs
         forms = function._closed_forms()
         _symbolic(report, point, budget or symbolic.Budget.current(),
                   lambda row, expanded, budget: forms.second_derivative(
@@ -233,6 +240,7 @@ def _symbolic(report: Report, point, budget: symbolic.Budget, formula) -> None:
             if column in report.skipped:
                 continue
             try:
+                from . import symbolic
                 expr = formula(row, expanded, budget)
                 result = symbolic.evaluate(expr, point, budget)
             except SymbolicError as err:

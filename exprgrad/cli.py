@@ -172,7 +172,6 @@ def run_at(f: Function, args, data: dict | None = None, stream=None) -> int:
     """Value, and per variable the DAG's partial next to sympy's, the exp-expanded closed
     form's and finite differences' (check.py); exit 1 when any row disagrees.  With `data`
     (--json) the figures go into it instead of being printed; the table goes to `stream`."""
-    from . import formulas
     from .check import check, check_hessian
     point = parse_point(args.at)
     names = select(f, args.wrt)
@@ -196,6 +195,7 @@ def run_at(f: Function, args, data: dict | None = None, stream=None) -> int:
             data.update({"output": first.output, "value": first.value,
                          "grad": {r.name: r.dag for r in first.rows}, "check": first.to_dict()})
             if not args.no_check:
+                from . import formulas      # sympy: only when the closed forms are shown
                 data.update(formulas.json_fields(functions[0], names, cached_only=True))
         else:
             data.update({"values": {r.output: r.value for r in reports},
@@ -288,20 +288,20 @@ def run_emit(f: Function, args, data: dict | None = None) -> int:
 
 def check_pictures(args) -> None:
     """Before any work: the picture files have known extensions and Graphviz is there."""
-    from .draw import check_renderable
     for path in (args.dot, args.dot_grad):
         if path is not None:
+            from .draw import check_renderable      # graphviz: only when drawing
             check_renderable(path)
 
 
 def draw_pictures(f: Function, args) -> None:
     """--dot: the Value DAG at --at (or the structure); --dot-grad: the gradient program."""
-    import warnings
-
-    from .draw import NoGraphvizWarning, draw_dot, render
-    point = parse_point(args.at) if args.at is not None else None
     if args.dot is None and args.dot_grad is None:
         return
+    import warnings
+
+    from .draw import NoGraphvizWarning, draw_dot, render   # graphviz: only when drawing
+    point = parse_point(args.at) if args.at is not None else None
     # With --expand, `f` was compiled with expand=True: the pictures show the exp nodes.
     jobs = [(args.dot, lambda: f), (args.dot_grad, lambda: derivative_program(f, args))]
     for path, what in jobs:

@@ -29,10 +29,9 @@ import functools
 import hashlib
 import json
 import math
+import os
 import re
 from fractions import Fraction
-from importlib import resources
-from pathlib import Path
 
 from . import lalr, limits, suggest, syntax as ast
 from .errors import ExprSyntaxError, LimitError, Span, shorten
@@ -53,10 +52,25 @@ _TERMINAL_NAMES = {
 
 def grammar_text() -> str:
     """The grammar: packaged inside the wheel, or at the repository's top level."""
-    return _grammar_file("exprgrad.lark").read_text(encoding="utf-8")
+    return _read("exprgrad.lark")
+
+
+def _read(name: str) -> str:
+    # os.path, not importlib.resources or pathlib: they import tempfile, shutil and urllib
+    # (~20 ms of every start-up); the package resource is read only for a zipped package.
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in (os.path.join(here, "grammar", name),
+                 os.path.join(os.path.dirname(here), "grammar", name)):
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                return f.read()
+    return _grammar_file(name).read_text(encoding="utf-8")
 
 
 def _grammar_file(name: str):
+    """The file `name` of the grammar folder, as a path (a package resource if packaged)."""
+    from importlib import resources
+    from pathlib import Path
     packaged = resources.files("exprgrad") / "grammar" / name
     if packaged.is_file():
         return packaged
@@ -338,7 +352,7 @@ def _fast_table() -> lalr.Table | None:
     (built now); None if the grammar needs lark's own lexer."""
     if not _fast:
         try:
-            data = json.loads(_grammar_file(TABLE_FILE).read_text(encoding="utf-8"))
+            data = json.loads(_read(TABLE_FILE))
             if data.get("grammar_sha256") != _sha256(grammar_text()):
                 data = None
         except (OSError, ValueError):
@@ -514,8 +528,9 @@ def _tokens(text: str):
         yield None, end, end
 
 
-def write_table() -> Path:
+def write_table():
     """Rewrite grammar/exprgrad.lalr.json from grammar/exprgrad.lark (in a checkout)."""
+    from pathlib import Path
     path = Path(__file__).resolve().parent.parent / "grammar" / TABLE_FILE
     data = table_data()
     lines = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data.items()
