@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from .value import Value, backward_named
 from . import arrays
-from .interpret import check_names, check_values, evaluate
+from .interpret import check_names, check_values
+from .tape import Tape
 from .ir import Graph
 from .printer import pretty
 from .lower import lower
@@ -27,8 +28,10 @@ from .parse import parse
 class Function:
     """A compiled exprgrad program: evaluate it, differentiate it, look at it.
 
-    Calls run generated Python (`codegen.kernel_source`), compiled on first use: the value
-    and the gradient are one call each, reading the keywords directly; anything unusual
+    Calls are tiered.  The first ones are interpreted (`tape.Tape`: no code generated, the
+    same floats); once they have cost about what compiling would (`tiering`), the call
+    is compiled to Python (`codegen.kernel_source`): then the value and the gradient are one
+    call of generated code each, reading the keywords directly, and anything unusual
     (positional values, a bad name or value, a domain error) takes the checked path below,
     which names the problem.
     """
@@ -41,8 +44,10 @@ class Function:
         #: the names of the outputs (``p, q`` ends a program of two outputs)
         self.outputs: tuple[str, ...] = tuple(graph.output_names)
         self.output_name: str = graph.output_names[0]
-        self._order = graph.order()
-        self._kernel: dict | None = None     # the generated module's namespace, once loaded
+        self._tape: Tape | None = None       # the interpreter's program, once built
+        self._left: dict = {}                # call kind -> interpreted calls before compiling
+        self._kernels: dict = {}             # call kind -> its compiled entry, once built
+        self._value_kw = self._value_tier    # the generated value entry, once compiled
         self._runs: dict = {}                # second-order and Jacobian programs, once built
 
     _selected = None     # `select`: the output of the compiled source this function is
@@ -108,54 +113,67 @@ class Function:
 
     def __call__(self, /, *args, **values) -> float:
         """The value at a point: ``f(x=1.0, y=2.0)`` or positionally in `variables` order."""
-        return (self._kernel or self._load())["value_kw"](*args, **values)
+        return self._value_kw(*args, **values)
 
     def grad(self, /, *args, **values) -> tuple[float, dict[str, float]]:
         """``(value, {variable: partial derivative})`` at a point, by reverse mode.
 
-        Runs the gradient program emitted as Python (compiled on first use): the same rules
-        in the same order of accumulation as `graph`'s `Value` DAG, so the same numbers.
-        After the first call this attribute is the generated keyword entry itself.
+        The first calls are interpreted, the later ones run the gradient program compiled to
+        Python: the same rules in the same order of accumulation either way (and as
+        `graph`'s `Value` DAG), so the same numbers.  Once compiled, this attribute is the
+        generated keyword entry itself.
         """
-        return (self._kernel or self._load())["grad_kw"](*args, **values)
+        if len(self.outputs) > 1:
+            self._several_outputs()
+        if self._due("grad"):
+            return self.grad(*args, **values)
+        return self._checked_grad(*args, **values)
 
-    def _load(self) -> dict:
-        """The generated module (`codegen.kernel_source`), loaded once.  Graphs over
-        `COMPILE_LIMIT` nodes are interpreted instead: compiling would cost more than a
-        few calls."""
-        if self._kernel is None:
-            if len(self._order) > COMPILE_LIMIT:
-                ns = {"f": None, "grad_f": None}
-                ns["value_kw"] = ns["checked_value"] = self._checked_value
-                ns["grad_kw"] = ns["checked_grad"] = self._checked_grad
-            else:
-                from . import codegen
-                ns = codegen.load_namespace(codegen.kernel_source(self.ir))
-            if len(self.outputs) > 1:
-                ns["grad_kw"] = ns["grad_f"] = self._several_outputs
-            elif "grad_f" in ns and ns["grad_f"] is not None:
-                ns["grad_kw"].__doc__ = Function.grad.__doc__
-            ns["checked_value"], ns["checked_grad"] = self._checked_value, self._checked_grad
-            ns["scalar"] = arrays.scalar
-            self._kernel = ns
+    def _value_tier(self, /, *args, **values):
+        if self._due("value"):
+            return self._value_kw(*args, **values)
+        return self._checked_value(*args, **values)
+
+    def _due(self, kind: str) -> bool:
+        """Count one interpreted call of `kind`; compile `kind` once they have cost what
+        compiling would (True: compiled now, call again)."""
+        left = self._left.get(kind)
+        if left is None:
+            left = self._tape_().calls_before_compiling(kind)
+        self._left[kind] = left - 1
+        if left > 0:
+            return False
+        self._compile(kind)
+        return True
+
+    def _compile(self, kind: str) -> None:
+        from . import codegen
+        ns = codegen.load_namespace(codegen.kernel_source(self.ir, kind))
+        ns[f"checked_{kind}"] = getattr(self, f"_checked_{kind}")
+        ns["scalar"] = arrays.scalar
+        entry = self._kernels[kind] = ns[f"{kind}_kw"]
+        if kind == "grad":
+            entry.__doc__ = Function.grad.__doc__
             # ``f.grad(**point)`` is now one call of generated code (no method in between).
-            self.grad = ns["grad_kw"]
-        return self._kernel
+            self.grad = entry
+        else:
+            self._value_kw = entry
+
+    def _tape_(self) -> Tape:
+        if self._tape is None:
+            self._tape = Tape(self.ir, self.ir.outputs, self.variables)
+        return self._tape
 
     def _checked_value(self, /, *args, **values) -> float:
         if arrays.any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
             return arrays.value(self, self._named(args, values))
         xs = self._floats(args, values)
-        fast = self._kernel["f"]
-        if fast is not None:
-            try:
-                return fast(*xs)
-            except FLOAT_ERRORS:
-                pass
-        # The interpreter names the failing node in a DomainError.
-        vals = evaluate(self.ir, dict(zip(self.variables, xs)), self._order)
-        out = tuple(vals[o.index] for o in self.ir.outputs)
-        return out[0] if len(out) == 1 else out
+        entry = self._kernels.get("value")
+        if args and entry is not None:        # positional values: the compiled entry by name
+            return entry(**dict(zip(self.variables, xs)))
+        # The tape names a failing node in a DomainError.
+        out = self._tape_().values(xs)
+        return out[0] if len(out) == 1 else tuple(out)
 
     def _several_outputs(self, /, *args, **values):
         raise OutputError(f"{self!r} has {len(self.outputs)} outputs "
@@ -166,15 +184,12 @@ class Function:
         if arrays.any_array(args, values):
             return arrays.grad(self, self._named(args, values))
         xs = self._floats(args, values)
-        fast = self._kernel["grad_f"]
-        if fast is not None:
-            try:
-                value, partials = fast(*xs)
-                return value, dict(zip(self.variables, partials))
-            except FLOAT_ERRORS:
-                pass
-        # The Value DAG names the failing node in a DomainError.
-        return self._grad_dag(dict(zip(self.variables, xs)))
+        entry = self._kernels.get("grad")
+        if args and entry is not None:        # positional values: the compiled entry by name
+            return entry(**dict(zip(self.variables, xs)))
+        # The tape names a failing node in a DomainError.
+        value, partials = self._tape_().grad(xs)
+        return value, dict(zip(self.variables, partials))
 
     def mean_grad(self, /, *args, **values):
         """``(mean value, {variable: mean partial})`` over arrays of data: a mean loss and its
@@ -284,8 +299,8 @@ class Function:
         return backward_named(self.ir, self._point(args, values))
 
     # ---- several outputs, second order -------------------------------------------------------
-    # Each builds its program once (derivatives.py, forward.py) and runs it as generated
-    # Python, compiled on first use (interpreted past COMPILE_LIMIT nodes); a domain error
+    # Each builds its program once (derivatives.py, forward.py), interprets it (tape.py) and,
+    # once that has cost what compiling would, runs it as generated Python; a domain error
     # re-runs the interpreter, which names the node.
 
     def select(self, output) -> "Function":
@@ -336,7 +351,8 @@ class Function:
         ``"hessian"``, ``"hvp"``), built once."""
         return self._runner(kind)[0]
 
-    def _runner(self, kind: str):
+    def _runner(self, kind: str) -> list:
+        """``[program, tape, compiled function or None, interpreted calls left]``."""
         run = self._runs.get(kind)
         if run is None:
             from . import derivatives, forward, autodiff
@@ -346,31 +362,34 @@ class Function:
             if kind not in builders:
                 raise ValueError(f"unknown program kind {kind!r}")
             prog = builders[kind](self.ir)
-            fast = None
-            if len(prog.graph.nodes) <= COMPILE_LIMIT:
-                from . import codegen
-                fast = codegen.load_namespace(codegen.program_source(prog, "run"))["run"]
-            run = self._runs[kind] = (prog, fast)
+            tape = Tape(prog.graph, prog.roots, prog.params)
+            run = self._runs[kind] = [prog, tape, None, tape.calls_before_compiling("value")]
         return run
 
     def _run(self, kind: str, args: tuple, values: dict, extra: list | None = None):
-        prog, fast = self._runner(kind)
+        run = self._runner(kind)
+        prog, tape, fast, left = run
         if arrays.any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
             point = {**self._named(args, values),
                      **dict(zip(prog.params[len(self.variables):], extra or []))}
             return _nested(arrays.run(self, kind, lambda: prog, point))
         xs = self._floats(args, values) + (extra or [])
+        if fast is None:
+            run[3] = left - 1
+            if left <= 0:
+                from . import codegen
+                fast = run[2] = codegen.load_namespace(codegen.program_source(prog, "run"))["run"]
         if fast is not None:
             try:
                 return _nested(fast(*xs))
             except FLOAT_ERRORS:
                 pass
-        vals = evaluate(prog.graph, dict(zip(prog.params, xs)), prog.graph.order(prog.roots))
+        flat = iter(tape.values(xs))                 # names a failing node
         out = []
         for r in prog.results:
-            flat = [vals[n.index] for n in r.nodes]
-            out.append(flat[0] if not r.shape else flat if len(r.shape) == 1 else
-                       [flat[i:i + r.shape[1]] for i in range(0, len(flat), r.shape[1] or 1)])
+            row = [next(flat) for _ in r.nodes]
+            out.append(row[0] if not r.shape else row if len(r.shape) == 1 else
+                       [row[i:i + r.shape[1]] for i in range(0, len(row), r.shape[1] or 1)])
         return tuple(out)
 
     def _vector(self, v, what: str) -> list[float]:
@@ -393,10 +412,6 @@ class Function:
                                 f"({', '.join(names)})")
         point = check_values(_Names(names), dict(zip(names, items)))
         return [point[name] for name in names]
-
-
-#: graphs with more nodes than this are interpreted: compiling 100,000 statements takes seconds
-COMPILE_LIMIT = 20_000
 
 
 class _Names:

@@ -24,6 +24,7 @@ from typing import Iterable
 from .errors import DomainError
 from .interpret import domain_error, failure
 from .ops import FLOAT_ERRORS, FLOAT_MATH, FUNCTIONS, OPS, Op
+from .rules import forwards, traced_terms
 
 _BY_SYMBOL = {o.symbol: o for o in OPS.values()}
 # Creation stamps: a node is always created after its arguments, so sorting the nodes of a
@@ -329,49 +330,8 @@ def _domain_error(fn: Op, args, exc: Exception, what: str = "") -> DomainError:
 
 # ---- the backward sweep, specialised from the registry's rules ---------------------------------
 #
-# Calling each rule as a function costs more than the arithmetic inside it (two calls per `*`
-# node), so the sweep is one loop whose body holds every op's rules inline.  The body is not
-# written by hand: each rule is run once on `_Traced` placeholders, which records the float
-# expression it computes, so the registry stays the only place an op's derivative is written.
-# An op whose rules cannot be traced (they branch on values, say) runs its rules as calls.
-
-class _Traced:
-    """A placeholder float: arithmetic on it records the expression as Python source."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def _bin(self, sym: str, other, reflected: bool = False) -> "_Traced":
-        lhs, rhs = (_source(other), self.text) if reflected else (self.text, _source(other))
-        return _Traced(f"({lhs} {sym} {rhs})")
-
-    def __add__(self, o): return self._bin("+", o)
-    def __radd__(self, o): return self._bin("+", o, True)
-    def __sub__(self, o): return self._bin("-", o)
-    def __rsub__(self, o): return self._bin("-", o, True)
-    def __mul__(self, o): return self._bin("*", o)
-    def __rmul__(self, o): return self._bin("*", o, True)
-    def __truediv__(self, o): return self._bin("/", o)
-    def __rtruediv__(self, o): return self._bin("/", o, True)
-    def __neg__(self): return _Traced(f"(-{self.text})")
-
-    def __bool__(self):
-        raise TypeError("a traced rule cannot branch on a value")
-
-
-def _source(x) -> str:
-    if isinstance(x, _Traced):
-        return x.text
-    if type(x) in (int, float):
-        return repr(x)
-    raise TypeError(f"cannot trace {type(x).__name__}")
-
-
-_TRACE_MATH = SimpleNamespace(**{
-    name: (lambda *xs, _n=name: _Traced(f"_m_{_n}({', '.join(map(_source, xs))})"))
-    for name in OPS})
+# One loop whose body holds every op's rules inline, traced from the registry (rules.py); an
+# op whose rules cannot be traced (they branch on values, say) runs its rules as calls.
 
 # The most frequent ops of micrograd-style graphs are tested first.
 _HOT = ("add", "mul", "sub", "tanh", "relu", "pow", "neg", "div", "exp", "log", "sigmoid")
@@ -379,11 +339,8 @@ _HOT = ("add", "mul", "sub", "tanh", "relu", "pow", "neg", "div", "exp", "log", 
 
 def _op_body(name: str, op: Op) -> list[str] | None:
     """Source lines that propagate a node's gradient to its arguments, or None."""
-    xs = [_Traced(f"x{i}") for i in range(op.arity)]
-    try:
-        terms = [rule(_TRACE_MATH, _Traced("g"), _Traced("out"), *xs).text
-                 for rule in op.rules]
-    except (TypeError, AttributeError):
+    terms = traced_terms(op)
+    if terms is None:
         return None
     used = " ".join(terms)
     lines = ["a0, = node._args" if op.arity == 1 else
@@ -396,8 +353,8 @@ def _op_body(name: str, op: Op) -> list[str] | None:
 
 
 def _build_sweep():
-    env = {"_FLOAT_ERRORS": FLOAT_ERRORS, "_domain_error": _domain_error, "_m": FLOAT_MATH}
-    env.update({f"_m_{name}": op.fwd for name, op in OPS.items()})
+    env = {"_FLOAT_ERRORS": FLOAT_ERRORS, "_domain_error": _domain_error, "_m": FLOAT_MATH,
+           **forwards()}
     names = [n for n in _HOT if n in OPS] + sorted(n for n in OPS if n not in _HOT)
     branches = []
     for name in names:

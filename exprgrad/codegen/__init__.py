@@ -12,7 +12,8 @@ the op forms coming from the registry).  Output: the text of a file that needs n
 
 (C: ``double f(const double *in)`` and ``double grad_f(const double *in, double *grad_out)``;
 `emit_header` writes the matching header).  `kernel_source` writes the module behind
-`Function`'s fast path: the same functions plus keyword entry points; `load` runs it.
+`Function`'s compiled calls: a keyword entry point for the value or the gradient (the same
+statements); `load` runs it.
 
 >>> from exprgrad.lower import lower
 >>> from exprgrad.parse import parse
@@ -198,33 +199,34 @@ def _header(graph: Graph, be: Backend, printers, strategy: str) -> list[str]:
     return [be.comment(line) for line in lines]
 
 
-# ---- the module behind Function's fast path --------------------------------------------------
+# ---- the module behind Function's compiled calls ----------------------------------------------
 
 #: names in `kernel_source`'s module besides the program's own identifiers
-KERNEL_NAMES = ("f", "grad_f", "value_kw", "grad_kw", "checked_value", "checked_grad",
-                "scalar", "kw", "args")
+KERNEL_NAMES = ("value_kw", "grad_kw", "checked_value", "checked_grad", "scalar", "kw", "args")
+KINDS = ("value", "grad")
 _CAUGHT = "(KeyError, TypeError, ValueError, ZeroDivisionError, OverflowError)"
+_READ_CHUNK = 256            # variables unpacked by one statement (bounded stack depth)
 
 
 @gc_paused()
-def kernel_source(graph: Graph) -> str:
-    """Python for `api.Function`: ``f`` and ``grad_f`` as `emit` writes them (positional), and
-    the keyword entry points ``value_kw(*args, **kw)`` → the value and ``grad_kw(*args, **kw)``
-    → ``(value, {variable: partial})``: the keywords read, converted by ``float()`` and
-    computed in one call.  Anything else — positional arguments, a missing or unknown
-    variable, a value ``float()`` rejects, an array, a math error — goes to the module globals
-    ``checked_value`` / ``checked_grad`` (the loader sets them, and ``scalar``, which reads a
-    value that is neither float nor int), which name the problem.
-    Same statements as ``f`` / ``grad_f``, so the same floats.  Several outputs: ``f`` and
-    ``value_kw`` only (the value is the tuple of outputs)."""
-    if len(graph.outputs) > 1:
-        found = [("f", forward_program(graph))]
-    else:
-        found = functions(graph, "f")
-    text = _file(graph, PYTHON, found, "reverse", KERNEL_NAMES)
-    extra = [_keyword_entry(FunctionPrinter(prog, PYTHON, KERNEL_NAMES), kind)
-             for (_, prog), kind in zip(found, ("value", "grad"))]
-    return text + "\n\n" + "\n\n\n".join("\n".join(e) for e in extra) + "\n"
+def kernel_source(graph: Graph, kind: str = "grad") -> str:
+    """Python for `api.Function`'s compiled calls: one keyword entry, ``value_kw(*args,
+    **kw)`` → the value (several outputs: their tuple) or ``grad_kw(*args, **kw)`` →
+    ``(value, {variable: partial})``, only the one that is called (a file of every function
+    would print and compile the program several times).  The keywords are read (floats as
+    they are, ints by ``float()``, anything else by the module global ``scalar``, which
+    refuses arrays) and computed in one call.  Anything else — positional arguments, a
+    missing or unknown variable, a value ``float()`` rejects, an array, a math error — goes to
+    the module global ``checked_value`` / ``checked_grad``, which names the problem (the loader
+    sets both).  Same statements as `emit`'s ``f`` / ``grad_f``, so the same floats."""
+    if kind not in KINDS:
+        raise CodegenError(f"unknown kernel {kind!r}; choose one of {', '.join(KINDS)}")
+    prog = forward_program(graph) if kind == "value" else build(graph)
+    printer = FunctionPrinter(prog, PYTHON, KERNEL_NAMES)
+    entry = _keyword_entry(printer, kind)
+    imports = list(dict.fromkeys(PYTHON.imports + tuple(printer.imports())))
+    return "\n".join(imports + ["from operator import itemgetter as __itemgetter", ""]
+                     + entry) + "\n"
 
 
 @gc_paused()
@@ -243,16 +245,29 @@ def _keyword_entry(printer: FunctionPrinter, kind: str) -> list[str]:
                                                for v, t in zip(prog.wrt, grads)] + ["    }"])
     else:
         tail = PYTHON.returns(results)
-    # A float is read as it is, an int by float(); anything else by `scalar`, which refuses
-    # arrays: float() alone would turn a one-element PyTorch tensor into a number, losing
-    # its library and shape (arrays go to the checked path, which runs array code).
-    reads = [line for v, p in zip(prog.params, printer.params) for line in (
-        f"    {p} = kw[{v!r}]",
-        f"    if {p}.__class__ is not float:",
-        f"        {p} = float({p}) if {p}.__class__ is int else scalar({p})")]
-    return ([f"def {kind}_kw(*args, **kw):",
-             f"    if args or len(kw) != {len(prog.params)}:",
-             f"        return checked_{kind}(*args, **kw)",
-             "    try:"]
+    # The keywords read in C: itemgetter, map(float) and one unpacking per chunk of names,
+    # instead of a float(kw[...]) line each (compiled and run as bytecode).  Only floats and
+    # ints (tested in C too) go through float(): it would turn a one-element PyTorch tensor
+    # into a number, losing its library and shape; anything else goes through `scalar`,
+    # which refuses arrays (they reach the checked path, which runs array code).  Module
+    # names start with "__", which no program identifier does (naming.py).
+    head, reads = ["__plain = frozenset((float, int)).issuperset"], []
+    pairs = list(zip(prog.params, printer.params))
+    for k in range(0, len(pairs), _READ_CHUNK):
+        chunk = pairs[k:k + _READ_CHUNK]
+        if len(chunk) == 1:
+            p = chunk[0][1]
+            reads += [f"    {p} = kw[{chunk[0][0]!r}]", f"    if {p}.__class__ is not float:",
+                      f"        {p} = float({p}) if {p}.__class__ is int else scalar({p})"]
+            continue
+        getter = f"__read{k // _READ_CHUNK}"
+        head.append(f"{getter} = __itemgetter({', '.join(repr(v) for v, _ in chunk)})")
+        reads += [f"    __v = {getter}(kw)",
+                  f"    {', '.join(p for _, p in chunk)} = map(float if __plain(map(type, __v))"
+                  " else scalar, __v)"]
+    return (head + ["", "", f"def {kind}_kw(*args, **kw):",
+                    f"    if args or len(kw) != {len(prog.params)}:",
+                    f"        return checked_{kind}(*args, **kw)",
+                    "    try:"]
             + ["    " + line for line in reads + body + tail]
             + [f"    except {_CAUGHT}:", f"        return checked_{kind}(*args, **kw)"])
