@@ -14,8 +14,7 @@
 from __future__ import annotations
 
 from .value import Value, backward_named
-from . import arrays
-from .interpret import check_names, check_values
+from .interpret import any_array, check_names, check_values, scalar
 from .tape import Tape
 from .ir import Graph
 from .printer import pretty
@@ -150,7 +149,7 @@ class Function:
         from . import codegen
         ns = codegen.load_namespace(codegen.kernel_source(self.ir, kind))
         ns[f"checked_{kind}"] = getattr(self, f"_checked_{kind}")
-        ns["scalar"] = arrays.scalar
+        ns["scalar"] = scalar
         entry = self._kernels[kind] = ns[f"{kind}_kw"]
         if kind == "grad":
             entry.__doc__ = Function.grad.__doc__
@@ -165,7 +164,8 @@ class Function:
         return self._tape
 
     def _checked_value(self, /, *args, **values) -> float:
-        if arrays.any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
+        if any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
+            from . import arrays
             return arrays.value(self, self._named(args, values))
         xs = self._floats(args, values)
         entry = self._kernels.get("value")
@@ -181,7 +181,8 @@ class Function:
                           f"f.select({self.outputs[0]!r}), or use f.jacobian(...)")
 
     def _checked_grad(self, /, *args, **values) -> tuple[float, dict[str, float]]:
-        if arrays.any_array(args, values):
+        if any_array(args, values):
+            from . import arrays
             return arrays.grad(self, self._named(args, values))
         xs = self._floats(args, values)
         entry = self._kernels.get("grad")
@@ -196,8 +197,9 @@ class Function:
         gradient.  Dask arrays: summed inside each chunk's task, lazy until computed; see
         `exprgrad.arrays`."""
         named = self._named(args, values)
-        if not arrays.any_array((), named):
+        if not any_array((), named):
             return self.grad(**named)
+        from . import arrays
         return arrays.grad(self, named, mean=True)
 
     def compile_c(self, threads: int = 1, wrt=None):
@@ -369,7 +371,8 @@ class Function:
     def _run(self, kind: str, args: tuple, values: dict, extra: list | None = None):
         run = self._runner(kind)
         prog, tape, fast, left = run
-        if arrays.any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
+        if any_array(args, values):     # arrays: array API code (exprgrad/arrays.py)
+            from . import arrays
             point = {**self._named(args, values),
                      **dict(zip(prog.params[len(self.variables):], extra or []))}
             return _nested(arrays.run(self, kind, lambda: prog, point))

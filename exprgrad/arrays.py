@@ -29,37 +29,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import VariableError
-from .interpret import number
+from .interpret import any_array, is_array, is_dask as _is_dask, number, scalar  # noqa: F401
 
 #: per Function: {program key: (program, loaded array function)}
 _LOADED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def is_array(value) -> bool:
-    """An argument that makes the call an array call: a list or tuple, or an object with a
-    shape other than ``()`` (0-d arrays and numpy scalars are numbers), or any Dask array."""
-    if isinstance(value, (list, tuple)):
-        return True
-    shape = getattr(value, "shape", None)
-    if shape is None or isinstance(value, np.generic):
-        return False
-    return tuple(shape) != () or _is_dask(value)
-
-
-def scalar(value) -> float:
-    """A value on the scalar path: ``float(value)``, but a TypeError for an array (see
-    `is_array`), which float() would turn into a number when it holds one element."""
-    if is_array(value):
-        raise TypeError(f"a {type(value).__name__} is an array, not a number")
-    return float(value)
-
-
-def any_array(args: Sequence, values: dict) -> bool:
-    return any(map(is_array, args)) or any(map(is_array, values.values()))
-
-
-def _is_dask(value) -> bool:
-    return type(value).__module__.split(".", 1)[0] == "dask"
 
 
 def run(function, key, make_program: Callable, point: dict, mean: bool = False) -> tuple:

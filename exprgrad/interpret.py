@@ -41,6 +41,34 @@ def check_names(graph: Graph, values: dict) -> None:
                             f"{', '.join(missing)}")
 
 
+def is_array(value) -> bool:
+    """An argument that makes a call an array call (arrays.py): a list or tuple, or an object
+    with a shape other than ``()`` (0-d arrays and numpy scalars are numbers), or any Dask
+    array.  Here, not in arrays.py, so that a call with numbers never imports numpy."""
+    if isinstance(value, (list, tuple)):
+        return True
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return False
+    return tuple(shape) != () or is_dask(value)
+
+
+def any_array(args, values: dict) -> bool:
+    return any(map(is_array, args)) or any(map(is_array, values.values()))
+
+
+def scalar(value) -> float:
+    """A value on the scalar path: ``float(value)``, but a TypeError for an array (see
+    `is_array`), which float() would turn into a number when it holds one element."""
+    if is_array(value):
+        raise TypeError(f"a {type(value).__name__} is an array, not a number")
+    return float(value)
+
+
+def is_dask(value) -> bool:
+    return type(value).__module__.split(".", 1)[0] == "dask"
+
+
 def number(name: str, given) -> float:
     """The value of variable `name` as a float; a VariableError naming it if it is none."""
     value = given
