@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Span:
-    """Where a piece of the AST came from: 1-based line/column, 0-based offsets [start, end)."""
+class Span(NamedTuple):
+    """Where a piece of the AST came from: 1-based line/column, 0-based offsets [start, end).
+
+    A named tuple, not a frozen dataclass: lowering makes one per IR node, and a frozen
+    dataclass's ``__init__`` (one ``object.__setattr__`` per field) costs three times as much."""
     line: int
     column: int
     start: int

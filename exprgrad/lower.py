@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import limits, suggest, syntax as ast
-from .errors import (ArityError, ExprSyntaxError, ReassignmentError, UnknownFunctionError,
+from .errors import (ArityError, Span, ExprSyntaxError, ReassignmentError, UnknownFunctionError,
                      UseBeforeAssignmentError, NameResolutionError)
 from .ir import Graph, Node, gc_paused
 from .ops import CONSTANTS, FUNCTIONS
@@ -55,6 +55,8 @@ class _Lowerer:
         self.functions: dict[str, _UserFunction] = {}
         # (function name, argument node indices) -> the node its body lowered to
         self.inlined: dict[tuple, Node] = {}
+        self.consts: dict[int, Node] = {}   # id of a literal's Fraction -> its node
+        self.keep: list = []                # those Fractions (their ids stay theirs)
         # Where each name is (first) assigned, to tell "used before assignment" from "variable".
         self.assigned_at: dict[str, int] = {}
         for i, stmt in enumerate(self.statements):
@@ -165,14 +167,35 @@ class _Lowerer:
 
     def expr(self, root: ast.Node, scope: _Scope, many: bool = False):
         """Lower one expression with an explicit stack (post-order), inlining user functions.
-        ``many``: `root` may be a function of several values (``softmax``): a list comes back."""
+        ``many``: `root` may be a function of several values (``softmax``): a list comes back.
+
+        The hot path of lowering (one iteration per AST node): the node's type picks its
+        branch, leaves are resolved where their parent is visited, and a node's `Span` is
+        made only when its IR node is new (hash-consed repeats keep their first span)."""
         graph = self.graph
-        max_nodes, spans = limits.MAX_NODES, graph.spans
+        spans, nodes, apply = graph.spans, graph.nodes, graph.apply
+        max_nodes = limits.MAX_NODES
         results: list[Node] = []
+        push = results.append
         stack: list = [(root, scope, False)]
         while stack:
             node, sc, ready = stack.pop()
-            if isinstance(node, _Inline):
+            kind = type(node)
+            if kind is ast.Binary:
+                if not ready:
+                    left, right = node.left, node.right
+                    if type(left) in _LEAVES and type(right) in _LEAVES:
+                        a, b = self.leaf(left, sc), self.leaf(right, sc)   # no stack entries
+                        n = apply(node.op, a, b)
+                    else:
+                        stack += ((node, sc, True), (right, sc, False), (left, sc, False))
+                        continue
+                else:
+                    b = results.pop()
+                    n = apply(node.op, results.pop(), b)
+            elif kind in _LEAVES:
+                n = self.leaf(node, sc)
+            elif kind is _Inline:
                 first = len(results) - node.nargs
                 key = (node.fn_name, *(a.index for a in results[first:]))
                 done = self.inlined.get(key)
@@ -183,27 +206,18 @@ class _Lowerer:
                     stack.append((node.body, body_scope, False))
                 del results[first:]
                 if done is not None:
-                    results.append(done)
+                    push(done)
                 continue
-            if isinstance(node, _Inlined):
+            elif kind is _Inlined:
                 self.inlined[node.key] = results[-1]
                 continue
-            if isinstance(node, ast.Num):
-                results.append(graph.const(node.value))
-            elif isinstance(node, ast.Name):
-                results.append(sc.params[node.id] if node.id in sc.params
-                               else self.global_name(node, sc))
             elif not ready:
                 stack.append((node, sc, True))
                 stack.extend((child, sc, False) for child in reversed(_operands(node)))
                 continue
-            elif isinstance(node, ast.Unary):
-                if node.op == "neg":
-                    results.append(graph.apply("neg", results.pop()))
-            elif isinstance(node, ast.Binary):
-                right = results.pop()
-                results.append(graph.apply(node.op, results.pop(), right))
-            elif isinstance(node, ast.Call):
+            elif kind is ast.Unary:
+                n = apply("neg", results.pop()) if node.op == "neg" else results.pop()
+            elif kind is ast.Call:
                 if self.function_arity(node, sc.visible_before) == "user":
                     fn = self.functions[node.func.id]
                     stack.append((_Inline(fn, len(node.args)), sc, True))
@@ -218,16 +232,44 @@ class _Lowerer:
                     for v in value:
                         graph.note_span(v, node.span)
                     return value
-                results.append(value)
-            elif isinstance(node, ast.Tuple):
+                n = value
+            elif kind is ast.Tuple:
                 raise self.error(ExprSyntaxError, "several values separated by commas can only "
                                  "be the program's outputs or be assigned to as many names",
                                  node.span)
-            if results[-1] not in spans:     # (a node's first span is kept: skip making it)
-                graph.note_span(results[-1], node.span)
-            if len(graph.nodes) > max_nodes:
-                raise limits.node_limit_error(node.span, self.source)
+            else:
+                raise TypeError(f"cannot lower {kind.__name__}")
+            push(n)
+            if n not in spans:
+                spans[n] = Span(node.line, node.column, node.start, node.end)
+                if len(nodes) > max_nodes:
+                    raise limits.node_limit_error(node.span, self.source)
         return [results.pop()] if many else results.pop()
+
+    def leaf(self, node: ast.Node, sc: _Scope) -> Node:
+        """The node of a name or a number (its span noted).  A leaf adds at most one node and
+        is not checked against `limits.MAX_NODES`: the operation that uses it is."""
+        graph = self.graph
+        if type(node) is ast.Num:
+            # The parser gives one Fraction object per literal text: keyed by its id, the
+            # Fraction is hashed (in Python) once per literal, not once per occurrence.
+            n = self.consts.get(id(node.value))
+            if n is None:
+                n = self.consts[id(node.value)] = graph.const(node.value)
+                self.keep.append(node.value)
+        else:
+            name = node.id
+            n = sc.params.get(name) if sc.params else None
+            if n is None:
+                n = graph.vars.get(name)      # a variable already (never assigned)
+                if n is None:
+                    n = self.env.get(name)
+                    if n is None or self.assigned_at[name] >= sc.visible_before:
+                        n = self.global_name(node, sc)
+        spans = graph.spans
+        if n not in spans:
+            spans[n] = Span(node.line, node.column, node.start, node.end)
+        return n
 
     def global_name(self, node: ast.Name, sc: _Scope) -> Node:
         name = node.id
@@ -319,6 +361,9 @@ class _Inline:
 class _Inlined:
     """Stack marker: the body of the call `key` is lowered; remember its node."""
     key: tuple
+
+
+_LEAVES = (ast.Name, ast.Num)
 
 
 def _targets(stmt: ast.Node) -> list[ast.Name]:
