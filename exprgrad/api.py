@@ -16,7 +16,7 @@ from __future__ import annotations
 from .value import Value, backward_named
 from .interpret import any_array, check_names, check_values, scalar
 from .tape import Tape
-from .ir import Graph
+from .ir import Graph, gc_paused
 from .printer import pretty
 from .lower import lower
 from .errors import CodegenError, OutputError, VariableError
@@ -451,7 +451,11 @@ def compile(text: str, expand: bool = False) -> Function:   # noqa: A001 - as in
     ``expand=True`` lowers tanh, sigmoid, softplus, sinh and cosh via exp (expand.py), as the
     seeds do by hand: the same value and gradients, computed from elementary nodes.
     """
-    graph = lower(parse(text), text)
+    # One pause over parsing and lowering: the AST is freed (by reference counting) inside
+    # it, so no collection ever walks it; apart, the end of parse's pause started a young
+    # collection over the whole AST (W4 20,000: 35 ms of 165 ms in the collector).
+    with gc_paused():
+        graph = lower(parse(text), text)
     if expand:
         from .expand import expand as expand_graph
         graph = expand_graph(graph)
