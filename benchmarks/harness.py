@@ -74,7 +74,7 @@ class Target:
     measured: float | None
     goal: str                         # e.g. "<= 1.1" or ">= 2"
     note: str = ""
-    unit: str = "×"                   # "×" for ratios, "s" for seconds
+    unit: str = "×"                   # "×" for ratios, "s" for seconds, "B" for bytes
 
     @property
     def met(self) -> bool | None:
@@ -350,6 +350,9 @@ def fmt_target(measured, goal: str, unit: str) -> tuple[str, str]:
         return fmt_time(measured), f"{op} {fmt_time(float(value))}"
     if unit == "":
         return ("—" if measured is None else f"{measured:.1e}"), goal
+    if unit == "B":
+        op, value = goal.split()
+        return ("—" if measured is None else f"{measured:,.0f} B"), f"{op} {float(value):,.0f} B"
     return fmt_ratio(measured), fmt_goal(goal)
 
 

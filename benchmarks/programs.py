@@ -15,7 +15,8 @@ issue 15 calls the limit: a build that costs about as much does no work beyond p
   n = 100,000 statements is 4.3 MB of text with a dependency chain 100,000 statements deep.
 
 The hand-written gradients are checked against central differences in
-tests/test_benchmarks.py and against exprgrad's own by profile_build.py.
+tests/test_benchmarks.py and against exprgrad's own by profile_build.py.  `torch_gradient` is
+the same program as PyTorch builds and differentiates it (the peer of issue 15's depth target).
 """
 from __future__ import annotations
 
@@ -124,6 +125,35 @@ def pendulum(statements: int) -> Program:
     names = sorted(point)
     return Program("pendulum", statements, "\n".join(lines) + "\n", point,
                    _function(names, body, "loss", [partial[n] for n in names]))
+
+
+# ---- PyTorch's build + backward of the same programs ------------------------------------------
+
+def torch_gradient(prog: Program, torch):
+    """(value, partials in `prog.variables` order) by PyTorch's autograd on float64 scalar
+    tensors: the graph built by running the program in Python, then ``backward()`` — the
+    peer issue 15 compares the build with (its build is the first call: no text, no code)."""
+    leaf = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+            for k, v in prog.point.items()}
+    n = prog.size
+    if prog.name == "w4":
+        out = 0.0
+        for i in range(1, n + 1):
+            out = out + torch.tanh(leaf[f"w{i}"] * leaf[f"x{i}"] + leaf[f"b{i}"]) ** 2
+    elif prog.name in ("chain", "chain_lines"):
+        out = leaf["x"]
+        for _ in range(n):
+            out = torch.tanh(0.5 * out + 0.1)
+    elif prog.name == "pendulum":
+        (x,), (v,) = ([leaf[k] for k in prog.point if k.startswith(p)] for p in ("x_", "v_"))
+        dt, g_l, mu = leaf["dt"], leaf["g_l"], leaf["mu"]
+        for _ in range(n // 2):
+            x, v = x + dt * v, v - dt * (g_l * torch.sin(x) + mu * v)
+        out = (x - leaf["target"]) ** 2
+    else:
+        raise ValueError(prog.name)
+    out.backward()
+    return out.item(), [leaf[k].grad.item() for k in prog.variables]
 
 
 def load_limit(source: str):

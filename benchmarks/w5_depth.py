@@ -4,7 +4,9 @@ Input: the nested text ``tanh(0.5*tanh(0.5*…x… + 0.1) + 0.1)`` and the same 
 `Value`.  Output: one table with, per depth, the time to parse, to compile and take value +
 gradient (``f.grad``), to emit python, and to build and backpropagate the `Value` chain — each
 checked against a hand-written loop — and what the peers do with the same depth (micrograd's
-recursive backward, sympy's parser and differentiation, torch, JAX, CasADi).
+recursive backward, sympy's parser and differentiation, torch, JAX, CasADi); and a second
+table with the build stage by stage (profile_build.py) for the chain, nested and as
+statements, and the 4.3 MB pendulum, against the limit and PyTorch's build + backward.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import time
 
 import peers
 import programs
-from harness import Row, Settings, Table, agree, fmt_time
+from harness import Row, Settings, Table, Target, agree, fmt_time
 from workloads import codegen
 
 X = 0.3
@@ -120,7 +122,34 @@ def run(settings: Settings) -> list[Table]:
     table.notes.append("✓: value and derivative match the hand-written loop (rel 1e-9). "
                        "Times are one run each. Python's recursion limit is the default "
                        f"({sys.getrecursionlimit()}).")
-    return [table]
+    return [table, stages(settings)]
+
+
+def stages(settings: Settings) -> Table:
+    """The depth-100,000 chain (nested and as statements) and the 4.3 MB pendulum, stage by
+    stage (profile_build.py), with issue 15's targets: each chain through compile and the
+    first gradient in no more time than PyTorch's build + backward, the pendulum in 10 s."""
+    import profile_build
+    size = 1000 if settings.quick else 100_000
+    torch = peers.torch() is not None
+    table, rows = profile_build.stage_table(
+        "W5 stages", f"depth {size:,}, stage by stage: the chain nested and as statements, "
+        f"the unrolled pendulum ({size:,} statements)",
+        [("chain", size), ("chain_lines", size), ("pendulum", size)], torch)
+    for row in rows:
+        if "error" in row:
+            continue
+        fig = profile_build.figures(row)
+        if row["workload"] == "pendulum":
+            table.targets.append(Target(f"pendulum ({row['bytes'] / 1e6:.1f} MB): text → "
+                                        "first gradient, CPU", fig["library"], "<= 10",
+                                        unit="s"))
+            table.targets.append(Target("the same, wall", fig["library_wall"], "<= 10",
+                                        unit="s"))
+        elif fig["torch_ratio"] is not None:
+            table.targets.append(Target(f"{row['workload']}: text → first gradient ÷ torch "
+                                        "build + backward", fig["torch_ratio"], "<= 1"))
+    return table
 
 
 def _not_attempted(why: str):
