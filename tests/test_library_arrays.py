@@ -132,11 +132,27 @@ def test_a_one_element_array_stays_an_array_on_the_fast_path():
     f = eg.compile("x*y + sin(x)")
     one = np.array([0.5]).view(OneElementConverts)
     assert float(one) == 0.5
-    for _ in range(2):                         # before and after the fast path is compiled
+    # The first calls are interpreted (tiered calls): enough calls with numbers to compile
+    # both entries, then arrays again.
+    warm = max(f._tape_().calls_before_compiling(k) for k in ("grad", "value")) + 2
+    for calls in (1, warm):                    # before and after the fast path is compiled
+        for _ in range(calls):
+            f.grad(x=0.5, y=2.0), f(x=0.5, y=2.0)
         value, grads = f.grad(x=one, y=2.0)
         assert value.shape == grads["x"].shape == grads["y"].shape == (1,)
         assert np.allclose(value, [1.0 + math.sin(0.5)], rtol=1e-15)
         assert f(x=one, y=2.0).shape == (1,) and f.grad(x=0.5, y=2.0)[0] == value[0]
+    assert f._kernels.keys() == {"grad", "value"}          # the compiled entries refused it
+    # Many variables are read in chunks (itemgetter), the last one here of one name.
+    many = [f"x{i}" for i in range(257)]
+    g = eg.compile("sin(" + " + ".join(many) + ")")
+    pt = dict.fromkeys(many, 0.0)
+    for _ in range(g._tape_().calls_before_compiling() + 2):
+        g.grad(**pt)
+    assert "grad" in g._kernels
+    assert g.grad(**{**pt, "x256": one})[0].shape == (1,)
+    assert g.grad(**{**pt, "x0": one})[0].shape == (1,)
+    assert g.grad(**{**pt, "x0": 1})[0] == g.grad(**{**pt, "x0": 1.0})[0] == math.sin(1.0)
     torch = pytest.importorskip("torch", reason="PyTorch not installed: its library tests "
                                 "skipped")
     pytest.importorskip("array_api_compat", reason="array-api-compat not installed")
