@@ -101,6 +101,8 @@ def check(function, point: dict[str, float], wrt=None, symbolic_side: bool = Tru
                                          "finite differences")
         report.directional = _directional(fd, point, grads)
     _judge(report, fd.kinked, out_of_time)
+    if symbolic_side and dag is None and not report.ok:
+        _explain(function, point, report, budget)
     return report
 
 
@@ -137,6 +139,34 @@ def _precision(graph, point: dict, budget: symbolic.Budget) -> precision.Loss | 
         return precision.loss(graph, point, evaluate(graph, point), exacts)
     except (SymbolicError, DomainError):
         return None
+
+
+def _explain(function, point: dict, report: Report, budget: symbolic.Budget) -> None:
+    """A ✗ may be the gradient program's float arithmetic losing digits (the gradient of
+    ``log1p(x)/x`` at 1e-12 cancels), not a wrong rule: measure each disagreeing partial
+    against its 30-digit evaluation and, where it lost digits, say how many and where."""
+    grad = function.program("grad")
+    partial = dict(zip(grad.wrt, grad.result("grad").nodes))
+    rows = [r for r in report.rows if r.status == "disagree" and r.name in partial]
+    roots = [partial[r.name] for r in rows]
+    order = grad.graph.order(roots)
+    if not rows or len(order) > PRECISION_MAX_NODES:
+        return
+    try:
+        from . import symbolic      # (only on the symbolic side: sympy)
+        exacts = symbolic.node_values(grad.graph, point, budget, roots=roots)
+        floats = evaluate(grad.graph, point, order)
+    except (SymbolicError, DomainError):
+        return
+    for row in rows:
+        loss = precision.loss(grad.graph, point, floats, exacts, root=partial[row.name])
+        if loss is None or not loss.noticeable():
+            continue
+        row.dag_digits_lost = round(loss.digits, 1)
+        where = f", in `{loss.where}`" if loss.where else ""
+        row.notes.append(f"the DAG's float figure lost {loss.digits:.0f} of its 16 digits here "
+                         f"(30-digit {loss.exact:.12g}){where}: its rules may be right, the "
+                         "float arithmetic is not")
 
 
 def _scales(report: Report) -> tuple[float, float]:

@@ -42,6 +42,7 @@ class Row:
     fd_step: float | None = None        # the smallest step it used
     fd_unreliable: str | None = None    # why the finite difference is not trusted (or None)
     compared: int = 0                   # trusted figures the DAG's was compared with
+    dag_digits_lost: float | None = None   # a ✗ row: digits the DAG's float figure lost
     abs_err: float = 0.0                # largest |other − DAG| over the available figures
     rel_err: float = 0.0                # abs_err / max(|DAG|, |other|)
     status: str = "agree"               # a key of MARKS
@@ -61,6 +62,7 @@ class Row:
                 "finite_diff_error": self.fd_error, "finite_diff_left": self.fd_left,
                 "finite_diff_right": self.fd_right,
                 "finite_diff_unreliable": self.fd_unreliable,
+                "dag_digits_lost": self.dag_digits_lost,
                 "abs_err": _finite(self.abs_err),
                 "rel_err": _finite(self.rel_err), "status": self.status, "ok": self.ok,
                 "notes": self.notes}
@@ -148,9 +150,13 @@ class Report:
             lines.append(f"! the finite difference is unreliable for {_names(self.unreliable)} "
                          "and is not part of the verdict")
         if bad:
-            why = ("; the float forward lost digits at this point (above): the DAG's figure "
-                   "inherits the loss, whether or not its rules are right"
-                   if self.precision is not None else "")
+            why = ""
+            if self.precision is not None:
+                why = ("; the float forward lost digits at this point (above): the DAG's figure "
+                       "inherits the loss, whether or not its rules are right")
+            elif all(r.dag_digits_lost is not None for r in self.rows if not r.ok):
+                why = ("; the DAG's float figures lost digits at this point (notes above): "
+                       "its rules may be right")
             lines.append(f"✗ the figures disagree for {_names(bad)}{why}")
         elif not self.ok:
             lines.append("✗ the directional check disagrees")

@@ -243,8 +243,9 @@ def evaluate(expr: sympy.Expr, point: dict[str, float], budget: Budget | None = 
 
 
 def node_values(graph: Graph, point: dict[str, float], budget: Budget | None = None,
-                digits: int = EVAL_DIGITS, root: Node | None = None) -> list:
-    """Every node's value at `point` to `digits` significant digits (a sympy `Float`, or None
+                digits: int = EVAL_DIGITS, roots: list[Node] | None = None) -> list:
+    """Every node's value (of those `roots` need; default: the outputs') at `point` to
+    `digits` significant digits (a sympy `Float`, or None
     where it is not a finite real number), indexed by node.index: the high-precision twin of
     `interpret.evaluate`, used to measure how many digits the float forward lost where.
 
@@ -254,7 +255,7 @@ def node_values(graph: Graph, point: dict[str, float], budget: Budget | None = N
     budget = budget or Budget.current()
     vals: list = [None] * len(graph.nodes)
     with budget.guard("evaluating the forward at high precision"):
-        for node in graph.order(None if root is None else [root]):
+        for node in graph.order(roots):
             if node.op == "var":
                 value = sympy.Float(point[node.payload], digits)
             elif node.op == "const":

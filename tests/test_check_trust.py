@@ -213,3 +213,25 @@ def test_a_nan_value_at_the_point_is_a_domain_error_naming_the_node():
     with pytest.raises(eg.DomainError, match="overflows") as err:
         f.check(x=1.0, y=2.0)
     assert "in `a*1e200`" in str(err.value) and "^" in str(err.value)
+
+
+# ---- a ✗ from the DAG's own float arithmetic ----------------------------------------------
+
+def test_a_disagreement_from_lost_digits_in_the_gradient_says_so():
+    # d/dx log1p(x)/x = 1/(x(1+x)) - log1p(x)/x^2: two terms of 1e12 cancel at x = 1e-12
+    report = eg.compile("log1p(x)/x").check(x=1e-12)
+    (row,) = report.rows
+    assert row.status == "disagree" and row.dag_digits_lost >= 10, str(report)
+    assert any("the DAG's float figure lost" in note for note in row.notes)
+    assert "its rules may be right" in last_line(report)
+    assert row.to_dict()["dag_digits_lost"] == row.dag_digits_lost
+
+
+def test_a_disagreement_not_from_lost_digits_gets_no_such_excuse():
+    f = eg.compile("sin(x)")
+    value, grads = f.grad(x=0.5)
+    f.grad = lambda **point: (value, {"x": grads["x"] * 1.001})    # a wrong DAG figure
+    report = f.check(x=0.5)
+    (row,) = report.rows
+    assert row.status == "disagree" and row.dag_digits_lost is None, str(report)
+    assert last_line(report) == "✗ the figures disagree for x"
