@@ -13,6 +13,7 @@ from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSynta
                      VariableError, OutputError)
 from .nn import losses, optim
 from .parse import parse
+from .valuetext import funcify
 from .value import Value
 
 __version__ = "0.1.0"
@@ -38,7 +39,7 @@ def __dir__():
 
 
 __all__ = [
-    "compile", "Function", "Value", "parse", "draw_dot", "__version__",
+    "compile", "Function", "Value", "parse", "draw_dot", "funcify", "__version__",
     "ExprError", "ExprSyntaxError", "NameResolutionError", "UnknownFunctionError", "ArityError",
     "ReassignmentError", "UseBeforeAssignmentError", "VariableError", "OutputError",
     "DomainError",

@@ -151,10 +151,15 @@ def number(tok):                        # Corresponds to `NUMBER -> number` in t
     return ast.Num(tok[4], tok[5], tok[2], tok[3], value, text)
 
 
+def valid_name(text: str) -> bool:
+    """The grammar's NAME that is also an identifier: \\w admits digits such as '²' that
+    Python names do not (x² is not x^2)."""
+    return _WORD.fullmatch(text) is not None and text.isidentifier()
+
+
 def name(tok):                          # `NAME -> name`
     text = tok[1]
-    if not text.isidentifier():
-        # \w admits digits such as '²' that Python names do not: x² is not x^2.
+    if not valid_name(text):
         hint = ": write powers as x^2" if any(c in _SUPERSCRIPTS for c in text) else ""
         raise _Rejected(_span(tok), f"{text!r} is not a valid name{hint}")
     return ast.Name(tok[4], tok[5], tok[2], tok[3], text)

@@ -19,31 +19,15 @@ from . import limits
 from .ir import Graph, Node
 from .ops import OPS, PREC_ADD, PREC_NEG
 
-def pretty(graph: Graph, max_inline: int | None = None) -> str:
+def pretty(graph: Graph, max_inline: int | None = None, names: dict | None = None) -> str:
     """The graph as exprgrad text: one statement per labelled node, minimal parentheses.
 
     Shared, unlabelled nodes are written inline (as in the source) unless inlining would make
     the text much larger than the graph; then they get statements of their own (``_t1 = ...``).
+    `names` (node → name) overrides that choice: exactly those nodes get statements.
     """
     order = graph.order()
-    named = {n: graph.labels[n] for n in order if n in graph.labels}
-    if max_inline is None:
-        max_inline = 8 * len(order) + 1000
-    size = [0] * len(graph.nodes)
-    uses = [0] * len(graph.nodes)
-    for n in order:
-        size[n.index] = 1 + sum(size[a.index] for a in n.args if a not in named)
-        for a in n.args:
-            uses[a.index] += 1
-    if sum(size[n.index] for n in order if n in named or n in graph.outputs) > max_inline:
-        taken = set(graph.vars) | set(named.values())
-        counter = 0
-        for n in order:
-            if uses[n.index] > 1 and n.args and n not in named:
-                counter += 1
-                while f"_t{counter}" in taken:
-                    counter += 1
-                named[n] = f"_t{counter}"
+    named = statement_names(graph, max_inline) if names is None else names
     lines = []
     for n in order:
         if n in named:
@@ -57,6 +41,37 @@ def pretty(graph: Graph, max_inline: int | None = None) -> str:
     if several:                # the last statement names the outputs: "p = ...; q = ...; p, q"
         lines.append(", ".join(graph.output_names))
     return "\n".join(lines)
+
+
+def statement_names(graph: Graph, max_inline: int | None = None) -> dict:
+    """The nodes that `pretty` writes as statements, with their names: the labelled ones, and
+    every shared op node (``_t1``, ``_t2``, ...) when inlining would write more than
+    `max_inline` nodes (default 8 per node of the graph, plus 1,000)."""
+    order = graph.order()
+    named = {n: graph.labels[n] for n in order if n in graph.labels}
+    if max_inline is None:
+        max_inline = 8 * len(order) + 1000
+    size = [0] * len(graph.nodes)
+    uses = [0] * len(graph.nodes)
+    for n in order:
+        size[n.index] = 1 + sum(size[a.index] for a in n.args if a not in named)
+        for a in n.args:
+            uses[a.index] += 1
+    if sum(size[n.index] for n in order if n in named or n in graph.outputs) > max_inline:
+        fresh = fresh_names(set(graph.vars) | set(named.values()))
+        for n in order:
+            if uses[n.index] > 1 and n.args and n not in named:
+                named[n] = next(fresh)
+    return named
+
+
+def fresh_names(taken: set):
+    """``_t1, _t2, ...``, skipping the names in `taken`."""
+    counter = 0
+    while True:
+        counter += 1
+        if f"_t{counter}" not in taken:
+            yield f"_t{counter}"
 
 
 def format_expr(node: Node, names: dict, root: Node | None = None) -> str:

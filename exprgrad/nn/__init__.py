@@ -28,7 +28,9 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
+from ..errors import VariableError
 from ..ops import FUNCTIONS
+from ..valuetext import funcify
 from ..value import VALUE_MATH, Value, as_value
 
 #: activation name → (Value method, the word `__repr__` puts before "Neuron")
@@ -36,7 +38,10 @@ ACTIVATIONS = {"relu": ("relu", "ReLU"), "tanh": ("tanh", "Tanh")}
 
 
 class Module:
-    """Anything with parameters: `zero_grad()` resets their gradients before a backward pass."""
+    """Anything with parameters: `zero_grad()` resets their gradients before a backward pass;
+    `funcify()` writes the model as program text."""
+
+    nin = 0                                 # how many inputs a call reads
 
     def zero_grad(self) -> None:
         for p in self.parameters():
@@ -44,6 +49,30 @@ class Module:
 
     def parameters(self) -> list[Value]:
         return []
+
+    def funcify(self, inputs: Sequence[str] | None = None, example: Sequence | None = None
+                ) -> str:
+        """The model as exprgrad program text (the seeds' exercise 6): its inputs are the
+        variables, named `inputs` (default ``x1, x2, ...``), its parameters constants at their
+        current values, written exactly.  ``exprgrad.compile`` reads it back to the same
+        function; a layer of several neurons gives a program of several outputs.  The model
+        is called once on `example` (default zeros) to record it, as `trace.funcify` does.
+
+        >>> n = Neuron(2, activation="tanh", rng=random.Random(0))
+        >>> print(n.funcify(["x", "y"]))
+        tanh(0 + 0.6888437030500962*x + 0.515908805880605*y)
+        """
+        names = list(inputs) if inputs is not None else [f"x{i + 1}" for i in range(self.nin)]
+        values = [0.0] * len(names) if example is None else [float(v) for v in example]
+        if len(names) != self.nin or len(values) != self.nin:
+            raise VariableError(f"the model reads {self.nin} inputs: give {self.nin} names "
+                                "and example values")
+        x = [Value(v, label=name) for name, v in zip(names, values)]
+        return funcify(self._record(x), dict(zip(names, x)))
+
+    def _record(self, x):
+        """The call `funcify` records (an MLP labels its hidden values on the way)."""
+        return self(x)
 
 
 class Neuron(Module):
@@ -55,6 +84,7 @@ class Neuron(Module):
             raise ValueError(f"unknown activation {activation!r}; "
                              f"choose one of {', '.join(ACTIVATIONS)}")
         rng = rng if rng is not None else random.Random()
+        self.nin = nin
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
         self.nonlin = nonlin
@@ -77,6 +107,7 @@ class Layer(Module):
     """`nout` neurons reading the same inputs; one neuron's output is returned unwrapped."""
 
     def __init__(self, nin: int, nout: int, **kwargs):
+        self.nin = nin
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def __call__(self, x: Sequence):
@@ -107,30 +138,42 @@ class MLP(Module):
                  seed: int | None = None, rng: random.Random | None = None,
                  activate_output: bool = False):
         rng = rng if rng is not None else random.Random(seed)
+        self.nin = nin
         sz = [nin] + list(nouts)
         self.layers = [Layer(sz[i], sz[i + 1], nonlin=activate_output or i != len(nouts) - 1,
                              activation=activation, rng=rng)
                        for i in range(len(nouts))]
 
     def __call__(self, x: Sequence):
-        for layer in self.layers:
-            # A one-neuron layer returns its Value unwrapped; the next layer reads a list.
-            x = layer(x if isinstance(x, (list, tuple)) else [x])
-        return x
+        return self._run(x, label=False)
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def _record(self, x):
+        return self._run(x, label=True)
+
+    def _run(self, x: Sequence, label: bool):
+        for i, layer in enumerate(self.layers):
+            # A one-neuron layer returns its Value unwrapped; the next layer reads a list.
+            x = layer(x if isinstance(x, (list, tuple)) else [x])
+            if label and i < len(self.layers) - 1:
+                # Hidden values named h1_1 ... (layer, neuron): funcify writes each one once.
+                for j, h in enumerate(x if isinstance(x, list) else [x]):
+                    h.label = f"h{i + 1}_{j + 1}"
+        return x
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
 def softmax(values: Sequence) -> list[Value]:
-    """Probabilities ``exp(z_i - logsumexp(z))`` of a list of scores, e.g. a layer's outputs:
-    a list output (the seeds' exercise 5), each entry a `Value` that backpropagates.  Built by
-    the language's own ``softmax`` (``ops.FUNCTIONS``), so no exponential of a large score is
-    taken and the entries sum to 1.  For training, give the scores themselves to
-    ``losses.cross_entropy``: it takes logsumexp(z) - z_y without forming the probabilities.
+    """Probabilities ``exp(z_i - max z) / sum_j exp(z_j - max z)`` of a list of scores, e.g. a
+    layer's outputs: a list output (the seeds' exercise 5), each entry a `Value` that
+    backpropagates.  Built by the language's own ``softmax`` (``ops.FUNCTIONS``), so no
+    exponential of a large score is taken and the entries sum to 1 within a few ulps.  For
+    training, give the scores themselves to ``losses.cross_entropy``: it takes
+    logsumexp(z) - z_y without forming the probabilities.
 
     >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
     [0.09, 0.2447, 0.6652]
