@@ -305,6 +305,148 @@ def test_compiled_source_is_standalone_and_errors_are_clear():
     assert fine.value_and_grad([[2.0, 0.0]], [3.0])[0] == pytest.approx(math.log(6.0))
 
 
+# ---- several outputs: softmax, cross-entropy, compiled (the seeds' exercise 5) ----------------
+
+def float_softmax(z):
+    top = max(z)
+    e = [math.exp(v - top) for v in z]
+    return [v / sum(e) for v in e]
+
+
+def test_softmax_of_a_layer_is_a_list_output_that_backpropagates():
+    layer = nn.Layer(2, 3, nonlin=False, rng=random.Random(2))
+    x = [0.7, -1.3]
+    probs = nn.softmax(layer(x))
+    assert isinstance(probs, list) and len(probs) == 3
+    assert [p.data for p in probs] == pytest.approx(float_softmax([o.data for o in layer(x)]),
+                                                    rel=1e-15)
+    assert abs(sum(p.data for p in probs) - 1.0) <= 2 * math.ulp(1.0)
+    weights = layer.parameters()
+    probs[1].backward()                   # one output's gradient, by finite differences
+    for i, w in enumerate(weights):
+        def p1(v, i=i):
+            saved = w.data
+            w.data = v[0]
+            out = nn.softmax(layer(x))[1].data
+            w.data = saved
+            return out
+        assert w.grad == pytest.approx(central(p1, [w.data], 0), rel=1e-7, abs=1e-10)
+    with pytest.raises(ValueError, match="no values"):
+        nn.softmax([])
+
+
+CE_POINTS = [([2.0, 0.5, -1.0], 0), ([0.1, 0.2, 0.3, 0.4], 3), ([1000.0, -1000.0, 999.0], 2),
+             ([-3.0], 0), ([5.0, 5.0], 1)]
+
+
+@pytest.mark.parametrize("scores, label", CE_POINTS)
+def test_cross_entropy_is_minus_log_softmax_and_its_gradient_softmax_minus_onehot(scores, label):
+    z = [Value(v) for v in scores]
+    loss = losses.cross_entropy(z, label)
+    loss.backward()
+    probs = float_softmax(scores)
+    # -log softmax_y = log(sum exp(z - max)) - (z_y - max): the float formula, stable
+    top = max(scores)
+    want = math.log(sum(math.exp(v - top) for v in scores)) - (scores[label] - top)
+    assert loss.data == pytest.approx(want, rel=1e-13, abs=1e-13)
+    for k, v in enumerate(z):
+        assert v.grad == pytest.approx(probs[k] - (k == label), rel=1e-12, abs=1e-15)
+    assert math.isfinite(loss.data)
+    onehot = [1.0 if k == label else 0.0 for k in range(len(scores))]
+    assert losses.cross_entropy(scores, onehot).data == loss.data     # the same graph
+
+
+CE_SYMPY_POINTS = CE_POINTS + [([1e3, 1e3 - 1, 1e3 - 30], 1), ([-1e3, -999.0, -1e3], 0),
+                               ([700.0, 710.0, 720.0, 690.0], 0)]
+
+
+@pytest.mark.parametrize("scores, label", CE_SYMPY_POINTS)
+def test_cross_entropy_against_sympy_and_the_naive_formula(scores, label):
+    """The independent references: sympy's -log(exp(z_y)/sum exp(z_j)) and its own diff,
+    evaluated at 40 digits (exp(1000) is no problem there); in floats, the naive
+    -log(softmax) wherever exp does not overflow."""
+    import sympy
+    zs = sympy.symbols(f"z0:{len(scores)}")
+    ref = -sympy.log(sympy.exp(zs[label]) / sum(sympy.exp(z) for z in zs))
+    at = {z: sympy.Float(v, 40) for z, v in zip(zs, scores)}
+    z = [Value(v) for v in scores]
+    loss = losses.cross_entropy(z, label)
+    loss.backward()
+    want = float(ref.evalf(40, subs=at))
+    assert loss.data == pytest.approx(want, rel=1e-13, abs=1e-12)   # |z|*eps from lse - z_y
+    for v, zk in zip(z, zs):
+        assert v.grad == pytest.approx(float(sympy.diff(ref, zk).evalf(40, subs=at)),
+                                       rel=1e-12, abs=1e-15)
+    def naive():
+        return -math.log(math.exp(scores[label]) / sum(math.exp(v) for v in scores))
+    if all(abs(v) < 700 for v in scores):
+        assert loss.data == pytest.approx(naive(), rel=1e-13, abs=1e-15)
+    else:                   # exp(710) overflows, exp(-1000) is 0: only the stable form works
+        with pytest.raises((OverflowError, ZeroDivisionError)):
+            naive()
+
+
+def test_cross_entropy_soft_labels_batches_and_errors():
+    z, t = [1.0, 2.0, -0.5], [0.2, 0.5, 0.3]
+    want = -sum(ti * math.log(pi) for ti, pi in zip(t, float_softmax(z)))
+    assert losses.cross_entropy(z, t).data == pytest.approx(want, rel=1e-13)
+    batch = [[2.0, 0.5, -1.0], [0.3, 0.1, 0.9]]
+    each = [losses.cross_entropy(row, c).data for row, c in zip(batch, [0, 2])]
+    assert losses.cross_entropy(batch, [0, 2]).data == pytest.approx(sum(each) / 2, rel=1e-15)
+    assert losses.cross_entropy(batch, [0, 2], reduction="sum").data == pytest.approx(sum(each))
+    for bad, match in [((z, 3), "out of range"), ((z, [1.0, 0.0]), "3 probabilities"),
+                       ((z, [0, 0, 0]), "all 0"), ((batch, [0]), "2 samples"), (([], 0), "no")]:
+        with pytest.raises(ValueError, match=match):
+            losses.cross_entropy(*bad)
+
+
+def test_accuracy_of_class_scores_is_argmax_agreement():
+    scores = [[0.1, 2.0, 0.3], [Value(5.0), Value(-1.0), Value(0.0)], np.array([0.0, 0.0, 1.0])]
+    assert losses.accuracy(scores, [1, 0, 1]) == pytest.approx(2 / 3)
+
+
+def three_classes(n=30, seed=5):
+    rng = random.Random(seed)
+    centres = [(0.0, 1.5), (-1.3, -0.8), (1.3, -0.8)]
+    X, y = [], []
+    for i in range(n):
+        cx, cy = centres[i % 3]
+        X.append([cx + rng.gauss(0, 0.4), cy + rng.gauss(0, 0.4)])
+        y.append(i % 3)
+    return X, y
+
+
+@pytest.mark.parametrize("backend", ["numpy", "python"])
+def test_compiled_cross_entropy_and_several_outputs_match_the_value_path(backend):
+    X, y = three_classes()
+    model = nn.MLP(2, [5, 3], seed=6)
+    total = losses.cross_entropy([model(list(map(Value, row))) for row in X], y)
+    model.zero_grad()
+    total.backward()
+    want = [p.grad for p in model.parameters()]
+    train = eg.compile_loss(lambda x, t: losses.cross_entropy(model(x), t), model.parameters(),
+                            2, n_targets=3, backend=backend)
+    assert train.variables[-3:] == ("y0", "y1", "y2")
+    onehot = [[1.0 if k == c else 0.0 for k in range(3)] for c in y]
+    for targets in (y, np.array(y), onehot):       # class indices or rows of probabilities
+        value, grads = train.value_and_grad(X, targets)
+        assert rel(value, total.data) < 1e-13
+        assert grads == pytest.approx(want, rel=1e-12, abs=1e-15)
+    assert train(X, y) == pytest.approx(total.data, rel=1e-13)
+    with pytest.raises(ValueError, match="class index"):
+        train.value_and_grad(X, [3] * len(X))
+    with pytest.raises(ValueError, match="3 values"):
+        train.value_and_grad(X, [[1.0, 0.0]] * len(X))
+    scores = eg.compile_forward(model, model.parameters(), 2, backend=backend)(X)
+    assert scores.shape == (len(X), 3)
+    assert np.allclose(scores, [[o.data for o in model(row)] for row in X], rtol=1e-13,
+                       atol=0)
+    probs = eg.compile_forward(lambda x: nn.softmax(model(x)), model.parameters(), 2,
+                               backend=backend)(X)
+    assert np.allclose(probs.sum(axis=1), 1.0, rtol=0, atol=4e-16)
+    assert losses.accuracy(scores, y) == losses.accuracy([model(row) for row in X], y)
+
+
 # ---- the example scripts reach their targets --------------------------------------------------
 
 def test_example_train_seed(capsys):
@@ -321,6 +463,16 @@ def test_example_fahrenheit(capsys):
 def test_example_line_classifier(capsys):
     status, out = run_example("line_classifier.py", ["--epochs", "3"], capsys)
     assert status == 0 and "accuracy on 1000 fresh points" in out
+
+
+def test_example_softmax_classifier(capsys, tmp_path):
+    program = tmp_path / "model.eg"
+    status, out = run_example("softmax_classifier.py", ["--funcify", str(program)], capsys)
+    assert status == 0, out
+    assert "test accuracy on 300 fresh points" in out
+    assert "reads it back to the same scores: yes" in out
+    f = eg.compile(program.read_text(encoding="utf-8"))
+    assert f.outputs == ("f0", "f1", "f2") and f.variables == ("x1", "x2")
 
 
 def test_example_moons(capsys, tmp_path):
