@@ -15,6 +15,7 @@ import pytest
 
 import exprgrad as eg
 from exprgrad import codegen, program, symbolic
+from exprgrad.check import check_hessian
 from exprgrad.autodiff import grad_program, op_count
 from exprgrad.cli import main
 from exprgrad.derivatives import hessian_program, hvp_program, jacobian_program
@@ -281,6 +282,40 @@ def test_emitted_second_order_code_runs_in_every_backend(text, domains, tmp_path
             assert all(close(a, b, 1e-11) for a, b in zip(flat, sum(hess, [])))
 
 
+DIFFERENTIABLE = sorted(op for op in LANGUAGE if OPS[op].arity)
+
+
+def test_emitted_hessian_code_of_every_op_matches_sympy_in_every_backend(tmp_path):
+    """hess_f of one application of each op, as python (fresh namespace), numpy (on arrays)
+    and C (one cc run), against sympy's own second derivatives at two points of its domain."""
+    functions = {op: eg.compile(application(op)) for op in DIFFERENTIABLE}
+    lib = compile_c([f.to_source("c", name=f"op_{op}", order=2) for op, f in functions.items()],
+                    tmp_path) if CC else None
+    import ctypes
+    for op, f in functions.items():
+        py = codegen.load_namespace(f.to_source("python", order=2))["hess_f"]
+        npy = codegen.load_namespace(f.to_source("numpy", order=2))["hess_f"]
+        rng = random.Random(f"hess:{op}")
+        n = len(f.variables)
+        for _ in range(2):
+            xs = [rng.uniform(*OPS[op].domain[i]) for i in range(n)]
+            expected = sympy_hessian(f, dict(zip(f.variables, xs)))
+            got = {"python": py(*xs)[2],
+                   "numpy": [[float(np.ravel(h)[0]) for h in row]
+                             for row in npy(*[np.full(2, x) for x in xs])[2]]}
+            if lib is not None:
+                fn = getattr(lib, f"hess_op_{op}")
+                fn.restype = ctypes.c_double
+                hess_out = (ctypes.c_double * (n * n))()
+                fn((ctypes.c_double * n)(*xs), (ctypes.c_double * n)(), hess_out)
+                got["c"] = [list(hess_out)[i * n:(i + 1) * n] for i in range(n)]
+            for backend, hess in got.items():
+                for i in range(n):
+                    for j in range(n):
+                        if expected[i][j] is not None:
+                            assert close(hess[i][j], expected[i][j]), (op, backend, xs, i, j)
+
+
 def test_emitted_jacobian_code_for_several_outputs(tmp_path):
     f = eg.compile("p = x*y; q = x + sin(y); p, q")
     src = f.to_source("python")
@@ -320,6 +355,37 @@ def test_cli_several_outputs(capsys):
     assert "void jac_f(const double *in, double *values_out, double *jac_out)" in \
         capsys.readouterr().out
     assert main([text, "--at", "x=1", "--of", "r"]) == 2
+
+
+def test_dot_grad_with_hessian_draws_the_second_order_program(tmp_path):
+    out = tmp_path / "hess.dot"
+    res = helpers.run_cli(NEURON, "--hessian", "--dot-grad", str(out))
+    assert res.returncode == 0, res.stderr
+    drawn = out.read_text(encoding="utf-8")
+    names = sorted(SEED)
+    # every entry of the 5×5 Hessian is a node of the drawing, and the gradient it sweeps
+    assert all(f"d2_{a}_{b}" in drawn for a in names for b in names)
+    assert all(f"d_{a}" in drawn for a in names)
+
+
+def test_a_wrong_hessian_entry_is_a_disagreement_and_exit_status_1(monkeypatch, capsys):
+    """The check must see a Hessian program that is off by 0.1% in one entry."""
+    run = eg.Function._run
+
+    def wrong(self, kind, *args, **kwargs):
+        out = run(self, kind, *args, **kwargs)
+        if kind != "hessian":
+            return out
+        value, grads, hess = out
+        hess = [list(row) for row in hess]
+        hess[1][3] *= 1.001                   # (w1, x1): not zero at the seed point
+        return value, grads, hess
+    monkeypatch.setattr(eg.Function, "_run", wrong)
+    report = check_hessian(eg.compile(NEURON), SEED)
+    bad = [row.name for row in report.rows if not row.ok]
+    assert not report.ok and bad == ["w1, x1"]
+    assert main([NEURON, "--at", *SEED_ARGS, "--hessian"]) == 1
+    assert "✗" in capsys.readouterr().out
 
 
 def test_newton_example_converges_on_rosenbrock(capsys):
