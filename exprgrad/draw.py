@@ -91,6 +91,17 @@ class DrawInfo:
         return self.values - self.drawn
 
 
+ADJOINT_TITLE = "black: forward sweep    red: adjoint sweep (d_x = ∂output/∂x)"
+#: the red part of a second-order or forward-mode program is not (only) an adjoint sweep
+SWEEP_TITLES = {
+    "jvp": "black: forward sweep    red: tangent sweep (the directional derivative)",
+    "hvp": "black: forward sweep    red: adjoint sweep (d_x = ∂output/∂x), then its tangent "
+           "along v (H·v)",
+    "hessian": "black: forward sweep    red: adjoint sweep (d_x = ∂output/∂x), then one "
+               "tangent sweep per variable (d2_a_b = ∂²output/∂a∂b)",
+}
+
+
 @dataclass
 class _Picture:
     """The graph to draw, in topological order (arguments first): one entry per value."""
@@ -100,6 +111,7 @@ class _Picture:
     adjoint: list = field(default_factory=list)   # True for nodes of the adjoint sweep
     roots: list = field(default_factory=list)     # positions of the outputs
     markers: list = field(default_factory=list)   # (output name, position) drawn as extra nodes
+    title: str = ADJOINT_TITLE                    # what black and red mean, if red is drawn
 
     def add(self, fields, op, args, adjoint=False) -> None:
         self.fields.append(tuple(fields))
@@ -150,9 +162,11 @@ def _picture(root, at) -> _Picture:
     if isinstance(root, Graph):
         return _from_graph(root, at, root.outputs, root.output_names)
     if isinstance(root, Program):
-        return _from_graph(root.graph, at, root.roots,
-                           [label for r in root.results for label in r.labels],
-                           root.forward_nodes())
+        picture = _from_graph(root.graph, at, root.roots,
+                              [label for r in root.results for label in r.labels],
+                              root.forward_nodes())
+        picture.title = SWEEP_TITLES.get(root.kind, ADJOINT_TITLE)
+        return picture
     if hasattr(root, "ir") and isinstance(root.ir, Graph):      # a compiled Function
         if at is not None:
             value = root.graph(**at)
@@ -351,7 +365,7 @@ def _scene(picture: _Picture, kept: list[int], keep: bytearray, rankdir: str,
         order.append(("edge", e))
 
     if any(picture.adjoint[i] for i in kept):
-        scene.title = "black: forward sweep    red: adjoint sweep (d_x = ∂output/∂x)"
+        scene.title = picture.title
     for i in kept:
         red = ADJOINT_COLOR if picture.adjoint[i] else ""
         node(Shape(f"v{i}", tuple(picture.fields[i]), "record", red))

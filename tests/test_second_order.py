@@ -366,6 +366,7 @@ def test_dot_grad_with_hessian_draws_the_second_order_program(tmp_path):
     # every entry of the 5×5 Hessian is a node of the drawing, and the gradient it sweeps
     assert all(f"d2_{a}_{b}" in drawn for a in names for b in names)
     assert all(f"d_{a}" in drawn for a in names)
+    assert "d2_a_b = ∂²output/∂a∂b" in drawn              # the caption names the tangent sweeps
 
 
 def test_a_wrong_hessian_entry_is_a_disagreement_and_exit_status_1(monkeypatch, capsys):
