@@ -56,7 +56,8 @@ class Module:
         variables, named `inputs` (default ``x1, x2, ...``), its parameters constants at their
         current values, written exactly.  ``exprgrad.compile`` reads it back to the same
         function; a layer of several neurons gives a program of several outputs.  The model
-        is called once on `example` (default zeros) to record it, as `trace.funcify` does.
+        is called once on `example` (default zeros) and `valuetext.funcify` writes the DAG of
+        that call: the same for every input, since the layers branch only inside ops (relu).
 
         >>> n = Neuron(2, activation="tanh", rng=random.Random(0))
         >>> print(n.funcify(["x", "y"]))
