@@ -84,6 +84,8 @@ def reverse_sweep(out: Graph, y: Node, active: bytearray, seed: Node | None = No
             if not active[arg.index]:
                 continue
             contribution = rule(m, g, node, *node.args)
+            if not isinstance(contribution, Node):
+                continue            # a number: a structural zero (ops._zero)
             previous = adjoint.get(arg.index)
             adjoint[arg.index] = contribution if previous is None else previous + contribution
     return adjoint, blocks

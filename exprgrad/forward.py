@@ -81,6 +81,8 @@ def forward_sweep(out: Graph, roots: Sequence[Node], seeds: dict[int, Node],
             t = tangent.get(arg.index)
             if t is not None:
                 contribution = rule(m, t, node, *node.args)
+                if not isinstance(contribution, Node):
+                    continue        # a number: a structural zero (ops._zero)
                 total = contribution if total is None else total + contribution
         if total is None or (total.op == "const" and total.payload == 0):
             continue                  # a structural zero: nothing downstream needs it

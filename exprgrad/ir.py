@@ -100,8 +100,9 @@ class Node:
 class Graph:
     """A hash-consed graph of `Node`s with named outputs, labels and source spans.
 
-    ``peephole=True`` also applies the algebraic identities that are exact for finite values
-    (``x*1``, ``x+0``, ``0*x``, ``--x``) and takes ``b*a`` for ``a*b`` (``+`` likewise); the
+    ``peephole=True`` also applies the algebraic identities that hold for infinities and NaN
+    too (``x*1``, ``x+0``, ``--x``; not ``0*x``, which is NaN for an infinite x: the `Value`
+    DAG computes it, so the gradient program must as well) and takes ``b*a`` for ``a*b`` (``+`` likewise); the
     derivative passes build with it, lowering does not, so a user's ``x*1`` stays visible in
     pictures and the forward sweep computes what the source says, in its order.
     """
@@ -200,6 +201,8 @@ class Graph:
             return None         # left in place: evaluation reports it against the node
         if not math.isfinite(approx) or float(exact) != approx or (exact and not approx):
             return None
+        if approx == 0 and math.copysign(1.0, approx) < 0:
+            return None         # -0.0 has no exact Fraction: `x*-0` keeps its -0 (1/-0 is -inf)
         cap = limits.MAX_CONSTANT_BITS
         if exact.numerator.bit_length() > cap or exact.denominator.bit_length() > cap:
             # Past the cap, fold only what a literal writes (-x of a long literal).
@@ -366,8 +369,6 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
             return b
         if _is(b, 1):
             return a
-        if _is(a, 0) or _is(b, 0):
-            return graph.const(0)
         if _is(a, -1):
             return graph.apply("neg", b)
         if _is(b, -1):
@@ -407,14 +408,20 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
     elif op == "div":
         if _is(args[1], 1):
             return args[0]
-        if _is(args[0], 0):
-            return graph.const(0)
     elif op == "neg":
         if args[0].op == "neg":
             return args[0].args[0]
     elif op == "pow":
         if _is(args[1], 1):
             return args[0]
+    elif op == "dpow":
+        a, b = args
+        if b.op == "const":
+            # dpow(a, c) is c*a^(c-1) for a constant c (0 for c = 0, by dpow's definition):
+            # x^3's slope prints as 3*x^2, not as dpow's general form.
+            if b.payload == 0:
+                return b
+            return graph.apply("mul", b, graph.apply("pow", a, graph.const(b.payload - 1)))
     elif op == "gate":
         if args[0].op == "const":
             # gate(c, x) = c if x > 0 else 0.0*c = c*step(x), exactly; relu's gradient with a

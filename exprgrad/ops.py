@@ -199,9 +199,18 @@ def _xlogy(x, y):
     return x * -math.inf if y == 0 else math.nan
 
 
+def _dpow(a, b):
+    # b*a^(b-1) with 0 where b == 0: a^0 is the constant 1, so its slope is 0 even at a = 0,
+    # where a^(b-1) = 0^-1 is a division by zero.  pow(1, b - 1) = 1 stands in for it there
+    # (b * 1 keeps b's sign, as every printed form does).
+    return b * _pow(1.0 if b == 0 else a, b - 1)
+
+
 def _zero(m, g, out, *xs):
-    # Piecewise-constant helpers have derivative 0 wherever they are differentiable.
-    return 0.0 * g
+    # Piecewise-constant helpers have derivative 0 wherever they are differentiable: the
+    # number 0, not 0*g, so it is a structural zero (the IR sweeps skip a contribution that is
+    # not a node) and stays 0 where g is infinite.
+    return 0.0
 
 
 # Constants of derivative rules, correctly rounded doubles (exact in the IR once lifted).
@@ -211,6 +220,11 @@ _LN10, _LN2 = math.log(10), math.log(2)
 _SIGMOID_PY = ("(1.0 / (1.0 + math.exp(-{0})) if {0} >= 0 "
                "else math.exp({0}) / (1.0 + math.exp({0})))")
 _SIGMOID_C = "({0} >= 0.0 ? 1.0 / (1.0 + exp(-{0})) : exp({0}) / (1.0 + exp({0})))"
+# Array code computes both branches: exp(-|x|) in each never overflows, and equals exp(-x)
+# where x >= 0 and exp(x) where x < 0, so the result is the Python and C forms' bit for bit
+# (exp(-logaddexp(0, -x)) is within an ulp or two of it, not equal).
+_SIGMOID_ARRAY = ("xp.where({0} >= 0, 1.0 / (1.0 + xp.exp(-xp.abs({0}))), "
+                  "xp.exp(-xp.abs({0})) / (1.0 + xp.exp(-xp.abs({0}))))")
 
 # ---- operators --------------------------------------------------------------------------------
 
@@ -244,10 +258,12 @@ op("neg", 1, fwd=operator.neg,
    # "neg", not "-", in pictures and Value._op: x - y and -x must not look alike there.
    infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),), label="neg",
    exact=operator.neg)
-# pow is both the `^`/`**` operator and the function pow(a, b).  d/db a^b = a^b*log(a) is
-# written with xlogy so that 0^b (b > 0) has derivative 0 in b, as in PyTorch.
+# pow is both the `^`/`**` operator and the function pow(a, b).  0^0 = 1 (C's and IEEE's
+# pow), and d/da a^b = b*a^(b-1) is dpow, 0 where b = 0 (x^0 is the constant 1: slope 0 at
+# x = 0 too).  d/db a^b = a^b*log(a) is written with xlogy so that 0^b (b > 0) has derivative
+# 0 in b, as in PyTorch.
 op("pow", 2, fwd=_pow,
-   rules=(lambda m, g, out, a, b: g * (b * m.pow(a, b - 1)),
+   rules=(lambda m, g, out, a, b: g * m.dpow(a, b),
           lambda m, g, out, a, b: g * m.xlogy(out, a)),
    sym=lambda s, a, b: a ** b,
    fn="pow", code={"python": "math.pow({0}, {1})",
@@ -285,16 +301,19 @@ op("tanh", 1, fwd=math.tanh,
 op("sigmoid", 1, fwd=_sigmoid,
    rules=(lambda m, g, out, x: g * (out * (1 - out)),),
    sym=lambda s, x: 1 / (1 + s.exp(-x)),
-   code={"python": _SIGMOID_PY, "array": "xp.exp(-xp.logaddexp(0.0, -{0}))", "c": _SIGMOID_C},
+   code={"python": _SIGMOID_PY, "array": _SIGMOID_ARRAY, "c": _SIGMOID_C},
    domain=((-4, 4),),
    expand=lambda m, x: 1 / (1 + m.exp(-x)))
 # relu'(0) = 0, as in PyTorch: step(0) is 0.  The rule is gate(g, x), the value of g * step(x)
 # (signed zeros and NaN included) without the multiply: printed as a conditional expression.
-op("relu", 1, fwd=lambda x: x if x > 0 else 0.0,
+# NaN propagates (relu(nan) is nan, as numpy's maximum gives): the test is `x <= 0`, which
+# NaN fails.  Every comparison-based op below has a third branch for the unordered case,
+# written as an expression of its arguments that is NaN there (`x`, `a + b`, `x - x`).
+op("relu", 1, fwd=lambda x: 0.0 if x <= 0 else x,
    rules=(lambda m, g, out, x: m.gate(g, x),),
    sym=lambda s, x: s.Max(0, x),
-   code={"python": "({0} if {0} > 0 else 0.0)", "array": "xp.maximum({0}, 0.0)",
-         "c": "({0} > 0.0 ? {0} : 0.0)"},
+   code={"python": "(0.0 if {0} <= 0 else {0})", "array": "xp.maximum({0}, 0.0)",
+         "c": "({0} <= 0.0 ? 0.0 : {0})"},
    label="ReLU", domain=((0.1, 3),), kink=lambda x: x)
 op("softplus", 1, fwd=_softplus,
    rules=(lambda m, g, out, x: g * m.sigmoid(x),),
@@ -398,7 +417,10 @@ op("log2", 1, fwd=math.log2,
 
 def _logaddexp(a, b):
     # log(exp(a) + exp(b)) without overflow: the larger plus log1p of a number <= 1, the form
-    # the python and C printers write (numpy's np.logaddexp computes the same).
+    # the python and C printers write; equal arguments give a + log(2), so that two equal
+    # infinities give that infinity, not inf - inf = NaN (numpy's np.logaddexp, bit for bit).
+    if a == b:
+        return a + _LN2
     return max(a, b) + math.log1p(math.exp(-abs(a - b)))
 
 
@@ -409,25 +431,30 @@ op("logaddexp", 2, fwd=_logaddexp,
    rules=(lambda m, g, out, a, b: g * m.sigmoid(a - b),
           lambda m, g, out, a, b: g * m.sigmoid(b - a)),
    sym=lambda s, a, b: s.log(s.exp(a) + s.exp(b)),
-   code={"python": "(max({0}, {1}) + math.log1p(math.exp(-abs({0} - {1}))))",
+   code={"python": "({0} + 0.6931471805599453 if {0} == {1} "
+                   "else max({0}, {1}) + math.log1p(math.exp(-abs({0} - {1}))))",
          "array": "xp.logaddexp({0}, {1})",
-         "c": "(fmax({0}, {1}) + log1p(exp(-fabs({0} - {1}))))"},
+         "c": "({0} == {1} ? {0} + 0.6931471805599453 "
+              ": fmax({0}, {1}) + log1p(exp(-fabs({0} - {1}))))"},
    domain=((-3, 3), (-3, 3)))
 # max routes the whole gradient to `a` when a >= b (PyTorch's convention for ties is the
-# spec's choice); min routes it to `a` when a <= b.
-op("max", 2, fwd=lambda a, b: a if a >= b else b,
+# spec's choice); min routes it to `a` when a <= b.  A NaN argument gives NaN (a + b), as
+# numpy's maximum does, and NaN partials (ge).
+op("max", 2, fwd=lambda a, b: a if a >= b else b if a < b else a + b,
    rules=(lambda m, g, out, a, b: g * m.ge(a, b),
           lambda m, g, out, a, b: g * (1 - m.ge(a, b))),
    sym=lambda s, a, b: s.Max(a, b),
-   code={"python": "({0} if {0} >= {1} else {1})", "array": "xp.where({0} >= {1}, {0}, {1})",
-         "c": "({0} >= {1} ? {0} : {1})"},
+   code={"python": "({0} if {0} >= {1} else {1} if {0} < {1} else {0} + {1})",
+         "array": "xp.where({0} >= {1}, {0}, xp.where({0} < {1}, {1}, {0} + {1}))",
+         "c": "({0} >= {1} ? {0} : {0} < {1} ? {1} : {0} + {1})"},
    domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
-op("min", 2, fwd=lambda a, b: a if a <= b else b,
+op("min", 2, fwd=lambda a, b: a if a <= b else b if a > b else a + b,
    rules=(lambda m, g, out, a, b: g * m.ge(b, a),
           lambda m, g, out, a, b: g * (1 - m.ge(b, a))),
    sym=lambda s, a, b: s.Min(a, b),
-   code={"python": "({0} if {0} <= {1} else {1})", "array": "xp.where({0} <= {1}, {0}, {1})",
-         "c": "({0} <= {1} ? {0} : {1})"},
+   code={"python": "({0} if {0} <= {1} else {1} if {0} > {1} else {0} + {1})",
+         "array": "xp.where({0} <= {1}, {0}, xp.where({0} > {1}, {1}, {0} + {1}))",
+         "c": "({0} <= {1} ? {0} : {0} > {1} ? {1} : {0} + {1})"},
    domain=((-3, 3), (-3, 3)), kink=lambda a, b: a - b)
 op("pi", 0, fwd=lambda: math.pi, rules=(),
    sym=lambda s: s.pi,
@@ -435,30 +462,35 @@ op("pi", 0, fwd=lambda: math.pi, rules=(),
 
 # ---- helpers that only derivative rules use (not callable from text) --------------------------
 
-op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0, rules=(_zero,),
+op("step", 1, fwd=lambda x: 1.0 if x > 0 else 0.0 if x <= 0 else x, rules=(_zero,),
    sym=lambda s, x: s.Heaviside(x, 0),
-   code={"python": "(1.0 if {0} > 0 else 0.0)", "array": "xp.astype({0} > 0, dt)",
-         "c": "({0} > 0.0 ? 1.0 : 0.0)"},
+   code={"python": "(1.0 if {0} > 0 else 0.0 if {0} <= 0 else {0})",
+         "array": "xp.where({0} > 0, 1.0, xp.where({0} <= 0, 0.0, {0}))",
+         "c": "({0} > 0.0 ? 1.0 : {0} <= 0.0 ? 0.0 : {0})"},
    public=False, domain=((0.1, 3),), kink=lambda x: x)
-# gate(g, x) = g * step(x) exactly: g where x > 0 (g * 1.0 is g), else 0.0 * g (-0.0 for a
-# negative g, NaN for an infinite or NaN g), NaN x included.  relu's rule.
-op("gate", 2, fwd=lambda g, x: g if x > 0 else 0.0 * g,
+# gate(g, x) = g * step(x) exactly: g where x > 0 (g * 1.0 is g), 0.0 * g where x <= 0 (-0.0
+# for a negative g, NaN for an infinite or NaN g), NaN where x is NaN.  relu's rule.
+op("gate", 2, fwd=lambda g, x: g if x > 0 else 0.0 * g if x <= 0 else x,
    rules=(lambda m, g, out, a, x: m.gate(g, x), _zero),
    sym=lambda s, g, x: g * s.Heaviside(x, 0),
-   code={"python": "({0} if {1} > 0 else 0.0 * {0})", "array": "({0} * xp.astype({1} > 0, dt))",
-         "c": "({1} > 0.0 ? {0} : 0.0 * {0})"},
+   code={"python": "({0} if {1} > 0 else 0.0 * {0} if {1} <= 0 else {1})",
+         "array": "({0} * xp.where({1} > 0, 1.0, xp.where({1} <= 0, 0.0, {1})))",
+         "c": "({1} > 0.0 ? {0} : {1} <= 0.0 ? 0.0 * {0} : {1})"},
    public=False, domain=((-3, 3), (0.1, 3)),
    kink=lambda g, x: x)
-op("sign", 1, fwd=lambda x: float((x > 0) - (x < 0)), rules=(_zero,),
+# sign(±0) = 0.0 and sign(nan) = nan, as numpy's: x - x is +0.0 for either zero, NaN for NaN.
+op("sign", 1, fwd=lambda x: 1.0 if x > 0 else -1.0 if x < 0 else x - x, rules=(_zero,),
    sym=lambda s, x: s.sign(x),
-   code={"python": "float(({0} > 0) - ({0} < 0))", "array": "xp.sign({0})",
-         "c": "((double)(({0} > 0.0) - ({0} < 0.0)))"},
+   code={"python": "(1.0 if {0} > 0 else -1.0 if {0} < 0 else {0} - {0})",
+         "array": "xp.sign({0})",
+         "c": "({0} > 0.0 ? 1.0 : {0} < 0.0 ? -1.0 : {0} - {0})"},
    public=False, domain=((0.1, 3),),
    kink=lambda x: x)
-op("ge", 2, fwd=lambda a, b: 1.0 if a >= b else 0.0, rules=(_zero, _zero),
+op("ge", 2, fwd=lambda a, b: 1.0 if a >= b else 0.0 if a < b else a + b, rules=(_zero, _zero),
    sym=lambda s, a, b: s.Piecewise((1, s.Ge(a, b)), (0, True)),
-   code={"python": "(1.0 if {0} >= {1} else 0.0)", "array": "xp.astype({0} >= {1}, dt)",
-         "c": "({0} >= {1} ? 1.0 : 0.0)"},
+   code={"python": "(1.0 if {0} >= {1} else 0.0 if {0} < {1} else {0} + {1})",
+         "array": "xp.where({0} >= {1}, 1.0, xp.where({0} < {1}, 0.0, {0} + {1}))",
+         "c": "({0} >= {1} ? 1.0 : {0} < {1} ? 0.0 : {0} + {1})"},
    public=False, domain=((1, 3), (-3, 0)), kink=lambda a, b: a - b)
 op("xlogy", 2, fwd=_xlogy,
    rules=(lambda m, g, out, x, y: g * m.log(y),
@@ -469,6 +501,17 @@ op("xlogy", 2, fwd=_xlogy,
          "array": "xp.where({0} == 0, 0.0, {0} * xp.log(xp.where({0} == 0, 1.0, {1})))",
          "c": "({0} == 0.0 ? 0.0 : {0} * log({1}))"},
    public=False, domain=((0.5, 3), (0.5, 3)))
+
+# dpow(a, b) = d/da a^b = b*a^(b-1), 0 where b = 0 (see pow).  In a gradient program with a
+# constant exponent it is rewritten to c*a^(c-1) (ir.py's peephole), so x^3 prints 3*x^2.
+op("dpow", 2, fwd=_dpow,
+   rules=(lambda m, g, out, a, b: g * (b * m.dpow(a, b - 1)),
+          lambda m, g, out, a, b: g * (m.pow(a, b - 1) + m.xlogy(out, a))),
+   sym=lambda s, a, b: s.Piecewise((0, s.Eq(b, 0)), (b * a ** (b - 1), True)),
+   code={"python": "({1} * math.pow(1.0 if {1} == 0 else {0}, {1} - 1))",
+         "array": "({1} * xp.where({1} == 0, 1.0, {0}) ** ({1} - 1))",
+         "c": "({1} * pow({1} == 0.0 ? 1.0 : {0}, {1} - 1.0))"},
+   public=False, domain=((0.2, 3), (-2, 2)))
 
 # ---- the language's function table ------------------------------------------------------------
 

@@ -413,6 +413,9 @@ def value_graph(graph, point: dict[str, float], origins: dict | None = None) -> 
             except FLOAT_ERRORS as exc:    # named against the node in the source text
                 raise domain_error(graph, node, [a.data for a in args], exc) from None
             v = _node(data, args, fn) if args else _nullary(node.op)
+            # A node of constants is a constant (the gradient pass's `activity`): backward
+            # passes it nothing, so asin(tanh(100)) + x has d/dx = 1, not asin'(1) = inf.
+            v._const = v._const or all(a._const for a in args)
             v.label = graph.labels.get(node, "")
             if origins is not None:
                 origins[id(v)] = node

@@ -105,12 +105,13 @@ needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler (CI has one)")
 C_FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-shared", "-fPIC"]
 
 
-def compile_c(sources: list[str], tmp_path: Path) -> ctypes.CDLL:
-    """The sources as one shared library, compiled warning-free (-Wall -Wextra -Werror)."""
+def compile_c(sources: list[str], tmp_path: Path, flags: tuple[str, ...] = ()) -> ctypes.CDLL:
+    """The sources as one shared library, compiled warning-free (-Wall -Wextra -Werror), with
+    `flags` added."""
     path = tmp_path / "gen.c"
     path.write_text("\n".join(sources), encoding="utf-8")
     lib = tmp_path / "libgen.so"
-    result = subprocess.run([CC, *C_FLAGS, str(path), "-o", str(lib), "-lm"],
+    result = subprocess.run([CC, *C_FLAGS, *flags, str(path), "-o", str(lib), "-lm"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return ctypes.CDLL(str(lib))

@@ -612,6 +612,7 @@ def test_generated_names_say_what_they_are():
     neuron = eg.compile(NEURON_TEXT).to_source("python")
     assert "g0 = 1.0 - value * value" in neuron and "g0 * x1,  # d_w1" in neuron
     assert "# grad of: value = tanh(" in neuron and "d_b =" not in neuron
-    assert "(1.0 if x > 0 else 0.0),  # d_x" in eg.compile("relu(x)").to_source("python")
+    assert "(1.0 if x > 0 else 0.0 if x <= 0 else x),  # d_x" in \
+        eg.compile("relu(x)").to_source("python")
     c = eg.compile("t = a - b; L = t^2").to_source("c")
     assert "/* grad of: L = t * t */" in c and "^" not in c.split("#include")[1]

@@ -1,0 +1,299 @@
+"""Fuzzer: random programs through every path against an independent reference.
+
+The reference is sympy's own: the parsed program as a closed form (`Function.sympy`), its
+derivatives by `sympy.diff`, both evaluated by mpmath at 50 digits.  For each program of
+tests/fuzzgen.py (the whole language, edge constants and points) it asks:
+
+- **rules**: the gradient program, evaluated op by op at 50 digits, equals sympy's derivative
+  (both exact, so a disagreement is a wrong derivative rule, not rounding), except where the
+  point sits on a kink (relu'(0) = 0 is a convention, `Op.kink`);
+- **floats**: every path's value and partials that are numbers lie within a first-order
+  rounding-error bound of sympy's (the bound: each op's rounding, 2 ulps, carried forward by
+  its partials; partials off kinks only);
+- **errors**: a scalar path raises only where the program is undefined at the point, or a
+  function overflows the double range (README's numeric policy).  (Numbers where a node is
+  undefined are allowed: + - * / overflow to inf, d/db a^b is NaN for a < 0.)
+
+The paths must also agree with each other (tests/paths.py's `violations`).  CI runs a
+derandomized sample.  A soak runs ``EXPRGRAD_SOAK`` programs at random and writes every
+finding, one JSON object a line, to ``EXPRGRAD_FINDINGS`` (default ``fuzz-findings.jsonl``),
+failing at the end if there was any::
+
+    EXPRGRAD_SOAK=20000 PYTHONPATH=$PWD python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from fractions import Fraction
+import signal
+import tempfile
+from pathlib import Path
+
+import mpmath
+import sympy
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+import exprgrad as eg
+from exprgrad.autodiff import grad_program
+from exprgrad.errors import SymbolicError
+from exprgrad.ops import FLOAT_ERRORS, FLOAT_MATH, OPS
+
+from fuzzgen import cases
+from helpers import needs_cc
+from paths import SCALAR, run_paths, violations
+
+DIGITS = 50
+BATCH = 20
+SOAK = int(os.environ.get("EXPRGRAD_SOAK", "0"))
+FINDINGS = Path(os.environ.get("EXPRGRAD_FINDINGS", "fuzz-findings.jsonl"))
+ULPS = 2 * 2.0 ** -52           # one op's rounding: libm functions are within an ulp or so
+MAX = 1.7976931348623157e308
+
+
+def _number(expr) -> tuple | None:
+    """A sympy number at 50 digits as (real part, imaginary part) mpmath numbers; None where it
+    is undefined (zoo, nan, infinite)."""
+    try:
+        re, im = sympy.N(expr, DIGITS).as_real_imag()
+        re, im = mpmath.mpf(sympy.N(re, DIGITS)), mpmath.mpf(sympy.N(im, DIGITS))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError,
+            MemoryError):
+        return None
+    if not (mpmath.isfinite(re) and mpmath.isfinite(im)):
+        return None
+    return re, im
+
+
+def _at(expr, point: dict):
+    # Substituted, then evaluated: evalf(subs=...) loses z - y at z = y = 1.8e308.
+    subs = {s: sympy.Float(point[s.name], DIGITS + 10) for s in expr.free_symbols}
+    try:
+        return _number(expr.xreplace(subs))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError,
+            MemoryError):
+        return None
+
+
+def _defined(z) -> bool:
+    """Real, finite and inside the double range."""
+    return z is not None and z[1] == 0 and abs(z[0]) <= MAX
+
+
+def exact(graph, point: dict, roots=None):
+    """Each node of `graph` at 50 digits (the registry's sympy forms, `Op.sym`, on exact
+    inputs): {node index: sympy number}, and whether every node is defined (real, finite,
+    within the double range): where one is not, the program is undefined or overflows there,
+    and the policy lets the scalar paths raise."""
+    vals, ok = {}, True
+    for node in graph.order(roots):
+        if node.op == "var":
+            v = sympy.Float(point[node.payload], DIGITS + 10)
+        elif node.op == "const":
+            # A Float, never a Rational: sympy would raise an exact 1e300 to an exact 710
+            # (a 213,000-digit integer) where mpmath needs one multiplication of exponents.
+            v = sympy.Float(sympy.Rational(node.payload.numerator, node.payload.denominator),
+                            DIGITS + 10)
+        else:
+            try:
+                v = sympy.N(OPS[node.op].sym(sympy, *(vals[a.index] for a in node.args)),
+                            DIGITS + 10)
+            except (ZeroDivisionError, OverflowError, ValueError, TypeError, MemoryError):
+                v = sympy.nan
+        vals[node.index] = v
+        ok = ok and _defined(_number(v))
+    return vals, ok
+
+
+def error_bounds(graph, point: dict, roots=None) -> dict:
+    """A first-order bound of each node's rounding error in float evaluation: its own
+    rounding plus its arguments' errors times its partials (the registry's rules on floats);
+    inf where a partial is not a finite number.  Bounds are mpmath numbers: a subnormal
+    literal's rounding (4.9e-324 is 4.94...e-324) is below the smallest double, and matters
+    once a slope scales it up."""
+    vals, bound = {}, {}
+    for node in graph.order(roots):
+        i = node.index
+        if node.op == "var":
+            vals[i], bound[i] = float(point[node.payload]), mpmath.mpf(0)
+            continue
+        if node.op == "const":
+            vals[i] = float(node.payload)
+            error = abs(Fraction(vals[i]) - node.payload)              # 4.9e-324 is 5e-324
+            bound[i] = mpmath.mpf(error.numerator) / error.denominator
+            continue
+        xs = [vals[a.index] for a in node.args]
+        try:
+            out = OPS[node.op].fwd(*xs)
+            slopes = [abs(rule(FLOAT_MATH, 1.0, out, *xs)) for rule in OPS[node.op].rules]
+        except FLOAT_ERRORS:
+            out, slopes = math.nan, [math.inf] * len(xs)
+        vals[i] = out
+        # the arguments' errors carried by the slopes; the op's own rounding, as if its
+        # inputs were off by an ulp too (a form computes b - 1 inside: dpow, logaddexp), and
+        # an underflow's (the spacing of subnormals)
+        if not all(math.isfinite(s) for s in slopes):
+            bound[i] = mpmath.inf
+            continue
+        grown = sum(s * (bound[a.index] + abs(x) * ULPS)
+                    for a, s, x in zip(node.args, slopes, xs))
+        bound[i] = grown + abs(out) * ULPS + 2.0 ** -1074
+    return bound
+
+
+def justified(graph, point: dict, roots=None) -> bool:
+    """Float evaluation of `graph` fails at a node whose op is undefined, or overflows, on the
+    float arguments it got (rounding upstream may take it there: log(1e300, 100) is
+    150.00000000000003, and (-x)^150.00000000000003 has no real value)."""
+    vals: dict = {}
+    for node in graph.order(roots):
+        if node.op == "var":
+            vals[node.index] = float(point[node.payload])
+        elif node.op == "const":
+            vals[node.index] = float(node.payload)
+        else:
+            xs = [vals[a.index] for a in node.args]
+            try:
+                vals[node.index] = OPS[node.op].fwd(*xs)
+            except FLOAT_ERRORS:
+                args = [sympy.Float(x, DIGITS + 10) for x in xs]
+                try:
+                    return not _defined(_number(OPS[node.op].sym(sympy, *args)))
+                except (ZeroDivisionError, OverflowError, ValueError, TypeError, MemoryError):
+                    return True
+    return False
+
+
+def _kinked(graph, point: dict) -> bool:
+    """The point sits on a kink of some op (relu and abs at 0, max/min ties, ...)."""
+    from exprgrad.interpret import evaluate
+    try:
+        vals = evaluate(graph, point)
+    except eg.DomainError:
+        return True
+    return any(OPS[n.op].kink is not None and OPS[n.op].kink(*(vals[a.index] for a in n.args))
+               == 0 for n in graph.order() if n.op in OPS and n.args)
+
+
+def _far(got: float, want, bound: float) -> bool:
+    """`got` further from the real number `want` than 8 bounds allow."""
+    if math.isnan(got) or not mpmath.isfinite(bound) or not _defined(want):
+        return False
+    return abs(mpmath.mpf(got) - want[0]) > 8 * bound + 2.0 ** -1074
+
+
+def findings(case: tuple[str, dict], out: dict) -> list[dict]:
+    """Every way `case`'s outcomes (`run_paths`) disagree with the reference."""
+    text, point = case
+    found = [{"rule": "paths", "detail": v} for v in violations(case, out)]
+    f = eg.compile(text)
+    try:
+        closed = f.sympy
+        derivs = f.derivatives
+    except SymbolicError:
+        return found                    # beyond the symbolic budgets: nothing to compare
+    except Exception as exc:            # noqa: BLE001 - a traceback for the user: a finding
+        return found + [{"rule": "traceback", "path": "f.sympy", "text": text, "point": point,
+                         "detail": f"{type(exc).__name__}: {exc}"}]
+    program = grad_program(f.ir)
+    grad_nodes = program.result("grad").nodes
+    roots = [*program.primal, *grad_nodes]
+    backward, backward_ok = exact(program.graph, point, roots)
+    forward_ok = backward_ok or exact(f.ir, point)[1]
+    ref_value = _at(closed, point)
+    ref_grad = [_at(derivs[v], point) for v in f.variables]
+
+    def note(rule, path, detail):
+        found.append({"rule": rule, "path": path, "text": text, "point": point,
+                      "got": repr(out.get(path)), "detail": detail})
+    # rules: the gradient program at 50 digits against sympy's own derivative
+    kinked = _kinked(f.ir, point)
+    if backward_ok and not kinked:
+        checked = zip(("value", *(f"d/d{v}" for v in f.variables)), roots,
+                      (ref_value, *ref_grad))
+        for what, node, ref in checked:
+            mine = _number(backward[node.index])
+            # 1e-13: rules hold doubles (log(10) in log10's), a wrong rule is off by more
+            if _defined(ref) and _defined(mine) and \
+                    abs(mine[0] - ref[0]) > 1e-13 * max(1.0, abs(ref[0])):
+                note("rules", "gradient program",
+                     f"{what}: {mine[0]} at 50 digits, sympy {ref[0]}")
+    # errors and floats, on each scalar path (they agree, but each is checked) and C
+    value_bound = error_bounds(f.ir, point)[f.ir.output.index]
+    grad_bounds = error_bounds(program.graph, point, roots)
+    for path in (*SCALAR, "C"):
+        got = out[path]
+        if got[0] == "raise":
+            if forward_ok and backward_ok and not justified(program.graph, point, roots):
+                note("errors", path, "raised where every node is defined at 50 digits")
+            continue
+        if got[0] != "ok":
+            continue                    # a crash: already a paths finding
+        if forward_ok and _far(got[1], ref_value, value_bound):
+            note("floats", path, f"value, 50 digits: {ref_value and ref_value[0]}")
+        if backward_ok and not kinked:
+            for v, node, p, ref in zip(f.variables, grad_nodes, got[2], ref_grad):
+                if _far(p, ref, grad_bounds[node.index]):
+                    note("floats", path, f"d/d{v}, 50 digits: {ref and ref[0]}")
+    return found
+
+
+SLOW = 20              # seconds for one program's reference before it is skipped
+
+
+def _run(programs: list, found: list, skipped: list | None = None) -> None:
+    """`findings` of each program into `found`; a program whose reference takes longer than
+    `SLOW` (sympy on an exact 10^300^710) into `skipped`."""
+    def expire(signum, frame):
+        raise TimeoutError
+    with tempfile.TemporaryDirectory() as tmp:
+        for case, out in zip(programs, run_paths(programs, Path(tmp))):
+            old = signal.signal(signal.SIGALRM, expire)
+            signal.setitimer(signal.ITIMER_REAL, SLOW)
+            try:
+                found += findings(case, out)
+            except TimeoutError:
+                if skipped is not None:
+                    skipped.append(case)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+
+
+_SETTINGS = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
+                 suppress_health_check=list(HealthCheck))
+
+
+@needs_cc
+@settings(max_examples=3, derandomize=True, **_SETTINGS)
+@given(st.lists(cases(max_leaves=6), min_size=BATCH, max_size=BATCH))
+def test_paths_agree_with_sympy_at_50_digits(programs):
+    found: list = []
+    _run(programs, found)
+    assert not found, "\n".join(json.dumps(f, default=str) for f in found[:10])
+
+
+def test_soak():
+    """``EXPRGRAD_SOAK=N``: N random programs (batches of `BATCH`), every finding written to
+    ``EXPRGRAD_FINDINGS``; the test fails at the end if there was any."""
+    if not SOAK:
+        return
+    found: list = []
+    skipped: list = []
+    counted = [0]
+
+    @settings(max_examples=max(1, SOAK // BATCH), **_SETTINGS)
+    @given(st.lists(cases(max_leaves=6), min_size=BATCH, max_size=BATCH))
+    def soak(programs):
+        before = len(found)
+        _run(programs, found, skipped)
+        counted[0] += len(programs)
+        with FINDINGS.open("a", encoding="utf-8") as out:
+            for f in found[before:]:
+                out.write(json.dumps(f, default=str) + "\n")
+    soak()
+    print(f"soak: {counted[0]} programs, {len(found)} findings in {FINDINGS}, "
+          f"{len(skipped)} skipped (reference slower than {SLOW} s)")
+    assert not found, f"{len(found)} findings, see {FINDINGS}"
