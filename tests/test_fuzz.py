@@ -267,7 +267,7 @@ _SETTINGS = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.gen
 
 
 @needs_cc
-@settings(max_examples=3, derandomize=True, **_SETTINGS)
+@settings(max_examples=6, derandomize=True, **_SETTINGS)
 @given(st.lists(cases(max_leaves=6), min_size=BATCH, max_size=BATCH))
 def test_paths_agree_with_sympy_at_50_digits(programs):
     found: list = []
