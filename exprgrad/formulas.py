@@ -46,12 +46,24 @@ def text(expr: sympy.Expr) -> str:
         return str(expr)
 
 
-def pretty_equation(lhs: str, expr: sympy.Expr) -> str:
-    """``lhs = <expr>`` with sympy's unicode pretty printer, `lhs` on the formula's baseline
-    (a fraction puts it beside the bar), unwrapped."""
+def _names_as_written():
+    """sympy's unicode pretty printer, printing variable names as written: its own shows
+    ``gamma`` as γ, ``x1`` and ``x_1`` both as x₁ and ``a__2`` as a², text that reads as
+    another variable, a power or sympy's gamma function."""
     from sympy.printing.pretty.pretty import PrettyPrinter
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    class Printer(PrettyPrinter):
+        def _print_Symbol(self, e, bold_name=False):
+            return prettyForm(e.name)
+    return Printer({"use_unicode": True, "wrap_line": False})
+
+
+def pretty_equation(lhs: str, expr: sympy.Expr) -> str:
+    """``lhs = <expr>`` with sympy's unicode pretty printer (variable names as written),
+    `lhs` on the formula's baseline (a fraction puts it beside the bar), unwrapped."""
     with _printing():
-        form = PrettyPrinter({"use_unicode": True, "wrap_line": False})._print(expr)
+        form = _names_as_written()._print(expr)
     lines = form.render(wrap_line=False).split("\n")
     head = f"{lhs} = "
     pad = " " * len(head)

@@ -14,7 +14,6 @@ the rows of README's policy table).  An outcome is ``("ok", value, partials)`` o
 """
 from __future__ import annotations
 
-import ctypes
 import math
 import re
 import tempfile
@@ -27,7 +26,7 @@ from exprgrad import codegen
 from exprgrad.api import _leaves
 from exprgrad.ops import FLOAT_ERRORS
 
-from helpers import compile_c
+from helpers import call_c, compile_c
 
 SCALAR = ("f.grad", "f.grad positional", "Value DAG", "emitted Python")
 ARRAY = ("NumPy arrays", "NumPy scalars", "C")
@@ -107,13 +106,8 @@ def run_paths(programs: list[tuple[str, dict]], tmp_path) -> list[dict]:
     # where the C library (and so every other path) may be an ulp away (README's policy).
     lib = compile_c(sources, Path(tempfile.mkdtemp(dir=tmp_path)), ("-fno-builtin",))
     for k, xs in calls:
-        fn = getattr(lib, f"grad_p{k}")
-        fn.restype = ctypes.c_double
-        fn.argtypes = [ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)]
-        ins = (ctypes.c_double * max(1, len(xs)))(*xs)
-        outs = (ctypes.c_double * max(1, len(xs)))()
-        value = fn(ins, outs)
-        results[k]["C"] = ("ok", value, tuple(outs[:len(xs)]))
+        value, partials = call_c(lib, f"p{k}", xs)
+        results[k]["C"] = ("ok", value, tuple(partials))
     return results
 
 

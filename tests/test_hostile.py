@@ -454,3 +454,18 @@ def test_functions_pickle_before_and_after_use():
     assert pickle.loads(pickle.dumps(both)).outputs == ("p", "q")
     deep = eg.compile("sin(" * 100_000 + "x" + ")" * 100_000)
     assert pickle.loads(pickle.dumps(deep))(x=0.1) == deep(x=0.1)
+
+
+def test_closed_form_text_shows_names_as_written():
+    """sympy's pretty printer showed gamma as γ (its gamma function), x1 and x_1 both as x₁,
+    a__2 as a²."""
+    status, out, err = run_cli("x1 + x_1 + a__2 + I*E*gamma")
+    assert status == 0, err
+    f_line = next(line for line in out.splitlines() if line.startswith("f = "))
+    for name in ("x1", "x_1", "a__2", "gamma", "E", "I"):
+        assert name in f_line, (name, f_line)
+    assert not any(ch in out for ch in "γ₁²")
+    assert "∂f/∂x_1 = 1" in out and "∂f/∂a__2 = 1" in out
+    from exprgrad.formulas import pretty_equation
+    f = eg.compile("x1 + x_1 + a__2^2 + gamma")
+    assert pretty_equation("f", f.sympy).split("\n")[-1].count("x1 + x_1") == 1
