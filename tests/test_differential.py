@@ -20,6 +20,7 @@ from exprgrad.ops import OPS
 
 from fuzzgen import COVERED, cases
 from helpers import needs_cc
+from hostile import PATHS_DISAGREE as REPROS
 from paths import run_paths, same_outcome, violations
 
 BATCH = 40
@@ -45,39 +46,7 @@ def test_every_path_follows_the_policy(tmp_path, programs):
     assert not found, "\n".join(found[:20])
 
 
-# ---- the policy's rules, one repro each (issue 12, "Paths disagree") ------------------------
-
-REPROS = [
-    # (text, point, what every path gives: value, partials; or "raise" on the scalar paths
-    #  and what NumPy and C give instead)
-    ("x^0", {"x": 0.0}, (1.0, (0.0,))),
-    ("alpha^0", {"alpha": 0.0}, (1.0, (0.0,))),
-    ("(x1 - x1)^0", {"x1": 2.0}, (1.0, (0.0,))),
-    ("pow(x, 0) + 0^0*x", {"x": 0.0}, (1.0, (1.0,))),
-    ("x^y", {"x": 0.0, "y": 0.0}, (1.0, (0.0, -math.inf))),
-    ("m1 = e - e; m1^m1", {"e": 1.0}, (1.0, (math.nan,))),
-    ("relu(x)", {"x": math.nan}, (math.nan, (math.nan,))),
-    ("max(x, 0) + max(0, x) + min(x, 1) + min(1, x)", {"x": math.nan},
-     (math.nan, (math.nan,))),
-    ("asin(tanh(1E2)) + x", {"x": 0.0}, (math.pi / 2, (1.0,))),
-    ("log(y*0 + x)", {"x": 5e-324, "y": 1.0}, (math.log(5e-324), (math.inf, math.nan))),
-    ("x*x*x", {"x": 1e200}, (math.inf, (math.inf,))),
-    ("x^2", {"x": 1e200}, (math.inf, (2e200,))),
-    ("x*1.7976931348623158e308", {"x": 1.0}, (1.7976931348623157e308,
-                                              (1.7976931348623157e308,))),
-    ("1/(x*-0)", {"x": 1.0}, ("raise", -math.inf, (math.nan,))),
-    ("atan(0.5/(x*-0))", {"x": 1.0}, ("raise", -math.pi / 2, (math.nan,))),
-    ("0.5/0 + x", {"x": 1.0}, ("raise", math.inf, (1.0,))),
-    ("0/0 + x", {"x": 1.0}, ("raise", math.nan, (1.0,))),
-    ("(-pi)^.5 + b", {"b": 1.0}, ("raise", math.nan, (1.0,))),
-    ("v - (-0.5)**0.5", {"v": 1.0}, ("raise", math.nan, (1.0,))),
-    ("relu(acos(2)) + x", {"x": 1.0}, ("raise", math.nan, (1.0,))),
-    ("relu(acos(x))", {"x": 2.0}, ("raise", math.nan, (math.nan,))),
-    ("x^3", {"x": 1e200}, ("raise", math.inf, (math.inf,))),
-    ("exp(x)", {"x": 1000.0}, ("raise", math.inf, (math.inf,))),
-    ("acos(b**0)", {"b": 0.5}, ("raise", 0.0, (math.nan,))),
-    ("x^0.5", {"x": 0.0}, ("raise", 0.0, (math.inf,))),
-]
+# ---- the policy's rules, one repro each (issue 12, "Paths disagree"; tests/hostile.py) -------
 
 
 @needs_cc
