@@ -194,6 +194,8 @@ def findings(case: tuple[str, dict], out: dict) -> list[dict]:
         derivs = f.derivatives
     except SymbolicError:
         return found                    # beyond the symbolic budgets: nothing to compare
+    except TimeoutError:
+        raise                           # `SLOW`: the program is skipped
     except Exception as exc:            # noqa: BLE001 - a traceback for the user: a finding
         return found + [{"rule": "traceback", "path": "f.sympy", "text": text, "point": point,
                          "detail": f"{type(exc).__name__}: {exc}"}]
