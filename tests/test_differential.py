@@ -73,3 +73,15 @@ def test_signed_zero_survives_folding():
         assert math.copysign(1, f(x=-0.0)) == -1, text
         assert math.copysign(1, f.graph(x=-0.0).data) == -1, text
     assert math.copysign(1, eg.compile("x + 0*1")(x=-0.0)) == 1
+
+
+def test_value_engine_follows_the_policy():
+    """`exprgrad.Value` built by hand: 0^0 = 1 with slope 0, NaN through relu and max."""
+    a = eg.Value(0.0)
+    out = a ** 0
+    out.backward()
+    assert (out.data, a.grad) == (1.0, 0.0)
+    n = eg.Value(math.nan)
+    out = n.relu() + n.max(eg.Value(0.0)) + eg.Value(0.0).max(n)
+    out.backward()
+    assert math.isnan(out.data) and math.isnan(n.grad)
