@@ -102,7 +102,8 @@ class Op:
     # "not differentiable here" and to keep finite-difference stencils off kinks.
     kink: Callable | None = None
     # Printed forms for one constant argument, ``((argument index, constant, form, precedence),
-    # ...)``, forms written with operators every backend shares, the other argument as "{0}";
+    # ...)`` (constant None: any other constant; its form, per backend like `code`, prints both
+    # arguments), forms written with operators every backend shares, the other argument as "{0}";
     # each must compute what `fwd` computes for that constant (pow: a^2 is a * a).  The
     # precedence is the form's top-level operator's: x/y^2 must print as x / (y * y).
     special: tuple = ()
@@ -150,8 +151,8 @@ def _check_entry(o: Op) -> None:
             fail(f"{backend} form {text!r} does not use argument {missing[0]}")
         if not _is_atom(text.format(*["a"] * o.arity)):
             fail(f"{backend} form {text!r} is not one atom (a call or a parenthesised whole)")
-    for _, _, text, _ in o.special:
-        if "{0}" not in text:
+    for _, value, text, _ in o.special:
+        if value is not None and "{0}" not in text:
             fail(f"special form {text!r} does not use the other argument")
 
 
@@ -258,7 +259,9 @@ op("neg", 1, fwd=operator.neg,
    # "neg", not "-", in pictures and Value._op: x - y and -x must not look alike there.
    infix="-", prec=PREC_NEG, public=False, domain=((-3, 3),), label="neg",
    exact=operator.neg)
-# pow is both the `^`/`**` operator and the function pow(a, b).  0^0 = 1 (C's and IEEE's
+# pow is both the `^`/`**` operator and the function pow(a, b).  a^2 is a*a whether the 2 is
+# a literal or a value at run time (the forms test b == 2; a constant exponent prints the
+# branch it takes: x*x, pow(x, 3.0)), so every path rounds and overflows alike.  0^0 = 1 (C's and IEEE's
 # pow), and d/da a^b = b*a^(b-1) is dpow, 0 where b = 0 (x^0 is the constant 1: slope 0 at
 # x = 0 too).  d/db a^b = a^b*log(a) is written with xlogy so that 0^b (b > 0) has derivative
 # 0 in b, as in PyTorch.
@@ -266,10 +269,13 @@ op("pow", 2, fwd=_pow,
    rules=(lambda m, g, out, a, b: g * m.dpow(a, b),
           lambda m, g, out, a, b: g * m.xlogy(out, a)),
    sym=lambda s, a, b: a ** b,
-   fn="pow", code={"python": "math.pow({0}, {1})",
-                   "array": Infix("**", PREC_POW, right_assoc=True)},
+   fn="pow", code={"python": "({0} * {0} if {1} == 2 else math.pow({0}, {1}))",
+                   "array": "xp.where({1} == 2, {0} * {0}, {0} ** {1})",
+                   "c": "({1} == 2.0 ? {0} * {0} : pow({0}, {1}))"},
    infix="^", prec=PREC_POW, right_assoc=True, label="**", domain=((0.2, 3), (-2, 2)),
-   special=((1, 2, "{0} * {0}", PREC_MUL),),
+   special=((1, 2, "{0} * {0}", PREC_MUL),
+            (1, None, {"python": "math.pow({0}, {1})",
+                       "array": Infix("**", PREC_POW, right_assoc=True)}, None)),
    exact=_pow_exact)
 
 # ---- functions --------------------------------------------------------------------------------
@@ -502,15 +508,17 @@ op("xlogy", 2, fwd=_xlogy,
          "c": "({0} == 0.0 ? 0.0 : {0} * log({1}))"},
    public=False, domain=((0.5, 3), (0.5, 3)))
 
-# dpow(a, b) = d/da a^b = b*a^(b-1), 0 where b = 0 (see pow).  In a gradient program with a
+# dpow(a, b) = d/da a^b = b*a^(b-1), 0 where b = 0 (see pow); a^(b-1) is pow's, so a*a where
+# b = 3.  In a gradient program with a
 # constant exponent it is rewritten to c*a^(c-1) (ir.py's peephole), so x^3 prints 3*x^2.
 op("dpow", 2, fwd=_dpow,
    rules=(lambda m, g, out, a, b: g * (b * m.dpow(a, b - 1)),
           lambda m, g, out, a, b: g * (m.pow(a, b - 1) + m.xlogy(out, a))),
    sym=lambda s, a, b: s.Piecewise((0, s.Eq(b, 0)), (b * a ** (b - 1), True)),
-   code={"python": "({1} * math.pow(1.0 if {1} == 0 else {0}, {1} - 1))",
-         "array": "({1} * xp.where({1} == 0, 1.0, {0}) ** ({1} - 1))",
-         "c": "({1} * pow({1} == 0.0 ? 1.0 : {0}, {1} - 1.0))"},
+   code={"python": "({1} * ({0} * {0} if {1} == 3 "
+                   "else math.pow(1.0 if {1} == 0 else {0}, {1} - 1)))",
+         "array": "({1} * xp.where({1} == 3, {0} * {0}, xp.where({1} == 0, 1.0, {0}) ** ({1} - 1)))",
+         "c": "({1} * ({1} == 3.0 ? {0} * {0} : pow({1} == 0.0 ? 1.0 : {0}, {1} - 1.0)))"},
    public=False, domain=((0.2, 3), (-2, 2)))
 
 # ---- the language's function table ------------------------------------------------------------

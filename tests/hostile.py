@@ -144,6 +144,8 @@ PATHS_DISAGREE = [
     ("log(y*0 + x)", {"x": 5e-324, "y": 1.0}, (math.log(5e-324), (math.inf, math.nan))),
     ("x*x*x", {"x": 1e200}, (math.inf, (math.inf,))),
     ("x^2", {"x": 1e200}, (math.inf, (2e200,))),
+    ("x^y", {"x": 1e200, "y": 2.0}, (math.inf, (2e200, math.inf))),     # found by the soak
+    ("x^(y + 1)", {"x": 1e100, "y": 2.0}, (1e300, (3e200, 1e300 * math.log(1e100)))),
     ("x*1.7976931348623158e308", {"x": 1.0}, (1.7976931348623157e308,
                                               (1.7976931348623157e308,))),
     ("1/(x*-0)", {"x": 1.0}, ("raise", -math.inf, (math.nan,))),

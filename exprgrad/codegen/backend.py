@@ -138,14 +138,17 @@ class Backend:
         return t
 
     def special(self, op: Op) -> list[tuple[int, object, Template]]:
-        """``(argument index, constant, template of the other argument)`` (see `Op.special`)."""
-        return [(k, value, form_template(text, 1, prec=prec).other(k))
-                for k, value, text, prec in op.special]
+        """``(argument index, constant, template)`` (see `Op.special`): a template of the
+        other argument, or for constant None (any other constant) of both."""
+        return [(k, value, self._build(op, form) if value is None else
+                 form_template(form, 1, prec=prec).other(k))
+                for k, value, form, prec in op.special]
 
-    def _build(self, op: Op):
-        form = op.code.get(self.name)
+    def _build(self, op: Op, code: dict | None = None):
+        code = op.code if code is None else code
+        form = code.get(self.name)
         if form is None and self.forms:
-            form = op.code.get(self.forms)
+            form = code.get(self.forms)
             if self.spell is not None and isinstance(form, (str, Form)):
                 form = Form(self.spell(getattr(form, "text", form)), getattr(form, "imports", ()))
         if isinstance(form, Unsupported):

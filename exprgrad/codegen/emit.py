@@ -107,7 +107,7 @@ class FunctionPrinter:
             if forms is None:
                 forms = self._special[node.op] = self.backend.special(op)
             for k, value, t in forms:
-                if node.args[k].op == "const" and node.args[k].payload == value:
+                if node.args[k].op == "const" and (value is None or node.args[k].payload == value):
                     return t
         return self.backend.template(op)
 
