@@ -139,7 +139,11 @@ def to_sympy(graph: Graph, root: Node | None = None, expanded: bool = False,
             elif node.op == "const":
                 expr = sympy.Rational(node.payload.numerator, node.payload.denominator)
             else:
-                expr = OPS[node.op].sym(sympy, *(done[a.index] for a in node.args))
+                try:
+                    expr = OPS[node.op].sym(sympy, *(done[a.index] for a in node.args))
+                except (ValueError, TypeError) as err:
+                    # sympy's Max and Min refuse an undefined argument (max(1/0, x): zoo)
+                    raise skipped(f"{node.op} of an undefined value ({err})") from None
                 if expanded and expr.has(*HYPERBOLIC):
                     expr = expr.rewrite(HYPERBOLIC, sympy.exp, deep=False)
             done[node.index] = expr

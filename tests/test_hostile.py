@@ -469,3 +469,11 @@ def test_closed_form_text_shows_names_as_written():
     from exprgrad.formulas import pretty_equation
     f = eg.compile("x1 + x_1 + a__2^2 + gamma")
     assert pretty_equation("f", f.sympy).split("\n")[-1].count("x1 + x_1") == 1
+
+
+@pytest.mark.parametrize("text", ["max(1/0, x)", "min(x, 0.0/0.0)", "min(-pow(x, 2), 0/0, y)"])
+def test_closed_form_of_undefined_max_min_is_an_error(text):
+    """sympy's Max and Min raise ValueError on zoo and nan (the fuzzer found it): the library
+    says the symbolic side is skipped instead."""
+    with pytest.raises(eg.SymbolicError, match="undefined"):
+        eg.compile(text).sympy
