@@ -332,6 +332,9 @@ def test_collapsed_drawing_renders(svg_of):
         assert draw_dot(y, limit=None).exprgrad_info.drawn == 301
 
 
+# Without Graphviz the display says once that exprgrad drew the SVG itself (that note is
+# test_library_without_graphviz_draws_svg_itself_with_a_note's subject, not this test's).
+@pytest.mark.filterwarnings("ignore::exprgrad.draw.NoGraphvizWarning")
 def test_notebook_reprs(neuron):
     bundle = seed_neuron_values()._repr_mimebundle_()
     assert "text/plain" in bundle
