@@ -51,7 +51,8 @@ def test_tape_is_the_emitted_code_and_the_value_dag_bit_for_bit(text, domains):
         assert same(tape.values(xs), [value])
 
 
-@settings(max_examples=60, deadline=None)
+# The same examples on every run, in CI and here, as the other property tests draw them.
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(programs())
 def test_random_programs_tape_equals_emitted_code(case):
     text, point = case
