@@ -62,8 +62,15 @@ def _names_as_written():
 def pretty_equation(lhs: str, expr: sympy.Expr) -> str:
     """``lhs = <expr>`` with sympy's unicode pretty printer (variable names as written),
     `lhs` on the formula's baseline (a fraction puts it beside the bar), unwrapped."""
-    with _printing():
-        form = _names_as_written()._print(expr)
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+    # The printer's products and powers read sympy's global unicode flag, which is off until
+    # something calls sympy.pretty: set it for this call (the doctest failed run alone).
+    was = pretty_use_unicode(True)
+    try:
+        with _printing():
+            form = _names_as_written()._print(expr)
+    finally:
+        pretty_use_unicode(was)
     lines = form.render(wrap_line=False).split("\n")
     head = f"{lhs} = "
     pad = " " * len(head)
