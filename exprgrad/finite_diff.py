@@ -28,6 +28,13 @@ FD_STEP = 0.02              # first step of Ridders' tableau, relative to max(1,
 FD_STAGES = 8               # at most 2·FD_STAGES evaluations per variable
 FD_SHRINK = 8               # times a step is cut by 4 to keep the stencil in the domain
 FD_COARSE = 3               # times a first step found too coarse is cut by 10
+
+#: poles the forwards let a stencil jump over without an error: a stencil may not change the
+#: sign of these (like a kink's), or it differences two branches (1/x from -h to +h around
+#: x = 1e-101 reads 1/h², not -1/x²)
+POLES = {"div": lambda a, b: b,
+         "pow": lambda a, b: a if b < 0 else 1.0,
+         "tan": math.cos}
 RIDDERS_CON = 1.4           # Ridders' step ratio between stages
 
 
@@ -69,8 +76,10 @@ class FiniteDifferences:
         self.out = root.index
         self.deadline = time.monotonic() + seconds
         self.kinks = [n for n in self.order if n.args and OPS[n.op].kink is not None]
+        self.poles = [n for n in self.order if n.op in POLES]
         vals = evaluate(graph, self.point, self.order)
         self.base = self._sides(vals)
+        self.pole_base = self._pole_sides(vals)
         self.finite = math.isfinite(vals[self.out])
         # variable → the kinked ops it reaches at the point (where their kink function is 0)
         at_kink: dict[str, set] = {}
@@ -90,6 +99,13 @@ class FiniteDifferences:
             out.append((k > 0) - (k < 0))
         return out
 
+    def _pole_sides(self, vals) -> list[int]:
+        out = []
+        for node in self.poles:
+            k = POLES[node.op](*(vals[a.index] for a in node.args))
+            out.append((k > 0) - (k < 0))
+        return out
+
     def f(self, shift: dict[str, float]) -> float:
         """f at the point moved by `shift`; DomainError off the domain or across a kink."""
         if time.monotonic() > self.deadline:
@@ -101,6 +117,8 @@ class FiniteDifferences:
         for base, side in zip(self.base, self._sides(vals)):
             if base != 0 and side != base:
                 raise DomainError("the stencil crosses a kink")
+        if self._pole_sides(vals) != self.pole_base:
+            raise DomainError("the stencil crosses a pole")
         y = vals[self.out]
         if not math.isfinite(y):
             raise DomainError("non-finite value")
@@ -128,7 +146,7 @@ class FiniteDifferences:
                 value, error, step = result
                 return Estimate(value, error, step=step)
         return Estimate(None, note="finite differences unavailable: every stencil left the "
-                                   "domain of some function or crossed a kink")
+                                   "domain of some function or crossed a kink or a pole")
 
     def _estimate(self, phi, h0: float, x: float = 0.0, central: bool = True):
         """(estimate, error, smallest step) of phi'(0) by Ridders' method; None if no step

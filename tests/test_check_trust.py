@@ -235,3 +235,13 @@ def test_a_disagreement_not_from_lost_digits_gets_no_such_excuse():
     (row,) = report.rows
     assert row.status == "disagree" and row.dag_digits_lost is None, str(report)
     assert last_line(report) == "✗ the figures disagree for x"
+
+
+@pytest.mark.parametrize("text, x", [("1/x + y", 1.1e-101), ("x^-1 + y", -3e-120),
+                                     ("tan(x) + y", 1.56)])
+def test_a_stencil_never_jumps_over_a_pole(text, x):
+    # from x - h to x + h across the pole, a central difference reads ~1/h², not -1/x²
+    report = eg.compile(text).check(x=x, y=0.5)
+    row = next(r for r in report.rows if r.name == "x")
+    assert row.status == "agree" and report.ok, str(report)
+    assert row.fd is None or math.isclose(row.fd, row.dag, rel_tol=1e-6), str(report)
