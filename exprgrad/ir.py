@@ -419,10 +419,14 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
         a, b = args
         if b.op == "const":
             # dpow(a, c) is c*a^(c-1) for a constant c (0 for c = 0, by dpow's definition):
-            # x^3's slope prints as 3*x^2, not as dpow's general form.
+            # x^3's slope prints as 3*x^2, not as dpow's general form.  c - 1 is taken from
+            # c's double, as every float path computes it (the double's exact value minus 1
+            # rounds as IEEE subtraction does): an exact c of 1 + 4.9e-324 is the double 1.0,
+            # whose slope exponent is 0, not 4.9e-324.
             if b.payload == 0:
                 return b
-            return graph.apply("mul", b, graph.apply("pow", a, graph.const(b.payload - 1)))
+            c_minus_1 = Fraction(float(b.payload)) - 1
+            return graph.apply("mul", b, graph.apply("pow", a, graph.const(c_minus_1)))
     elif op == "gate":
         if args[0].op == "const":
             # gate(c, x) = c if x > 0 else 0.0*c = c*step(x), exactly; relu's gradient with a
