@@ -50,16 +50,20 @@ class Table:
         self.units: dict[tuple, int] = {}     # see `run`
         self.regex = re.compile(data["regex"], data["flags"])
         self.tail = re.compile(data["tail"], data["flags"])
+        self.skip = re.compile(data["tail"].removesuffix(r"\Z"), data["flags"])
         self.separators = frozenset(data["separators"])
 
 
 class GaveUp(Exception):
     """`run` met a character or a token the table does not expect.  The statements before
-    offset `start` (up to the last statement separator shifted) did parse."""
+    offset `start` (up to the last statement separator shifted) did parse.  ``token`` is the
+    unexpected token (``$END`` at the end) and ``expected`` the terminals its state takes, or
+    ``token`` is None and ``offset`` is a character no terminal matches: what lark's
+    UnexpectedToken and UnexpectedCharacters say, so an error can be worded without lark."""
 
-    def __init__(self, start: int):
+    def __init__(self, start: int, token: tuple | None = None, expected=(), offset: int = 0):
         super().__init__(start)
-        self.start = start
+        self.start, self.token, self.expected, self.offset = start, token, set(expected), offset
 
 
 def table_data(lk, grammar_sha256: str, builders: dict, separator_rule: str) -> dict:
@@ -187,11 +191,13 @@ def run(text: str, table: Table):
                 depth -= 1
         elif kind == "_NEWLINE" and depth:
             continue
+        lexed_in = stack[-1]
         while True:
             try:
                 act = action[stack[-1]][kind]
             except KeyError:
-                raise GaveUp(statement) from None
+                raise GaveUp(statement, tok, _expected(action, lexed_in, stack[-1], kind)) \
+                    from None
             if act >= 0:
                 push(act)
                 vpush(tok)
@@ -225,14 +231,25 @@ def run(text: str, table: Table):
             else:
                 _reduce(stack, values, goto, how, size, origin, build)
     if end != len(text) and not table.tail.match(text, end):
-        raise GaveUp(statement)         # a character no terminal matches
+        # a character no terminal matches, after what the lexer skips
+        raise GaveUp(statement, offset=table.skip.match(text, end).end())
     while True:
         act = action[stack[-1]].get("$END")
         if act is None or act >= 0:
-            raise GaveUp(statement)
+            raise GaveUp(statement, ("$END", "", len(text), len(text), line, 1),
+                         action[stack[-1]])
         _reduce(stack, values, goto, *rules[~act])
         if stack[-1] == table.end:
             return values[-1]
+
+
+def _expected(action: list, lexed_in: int, state: int, kind: str) -> set:
+    """What lark reports as expected: its contextual lexer refuses a terminal the state it
+    lexes in does not take (listing that state's terminals), else its parser fails in the
+    state the reductions reached (listing that state's, the end of the input included)."""
+    if kind not in action[lexed_in]:
+        return set(action[lexed_in]) - {"$END"}
+    return set(action[state])
 
 
 def _reduce(stack: list, values: list, goto: list, how: int, size: int, origin: str,

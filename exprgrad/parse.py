@@ -313,14 +313,9 @@ def _lark_parse(text: str, start: int = 0) -> ast.Program:
     try:
         program = _get_parser("\n" in shown or "\r" in shown).parse(shown)
     except UnexpectedCharacters as err:
-        span = Span(err.line, err.column, err.pos_in_stream, err.pos_in_stream + 1)
-        char = text[err.pos_in_stream]
-        hint = _dotted_hint(text, err.pos_in_stream) if char == "." else ""
-        if char.isdecimal():    # ٣ or ３: a digit to str.isdecimal and to \d, not to NUMBER
-            hint = " (write numbers with the digits 0-9)"
-        raise ExprSyntaxError(f"unexpected character {char!r}{hint}", span, text) from None
+        raise _char_error(text, err.pos_in_stream, err.line, err.column) from None
     except UnexpectedToken as err:
-        raise _token_error(err, text) from None
+        raise _token_error(_tok(err.token), err.expected, text) from None
     except UnexpectedEOF:   # pragma: no cover - LALR reports $END tokens
         raise ExprSyntaxError("unexpected end of input", _end_span(text), text) from None
     # lark accepted what the fast loop did not (tests say the drivers agree): lark decides.
@@ -383,7 +378,10 @@ def parse(text: str) -> ast.Program:
                 try:
                     program = lalr.run(text, table)
                 except lalr.GaveUp as stop:
-                    program = _lark_parse(text, stop.start)     # raises the error
+                    try:
+                        program = _lark_parse(text, stop.start)     # raises the error
+                    except ImportError:     # run from a checkout without lark installed
+                        raise _fast_error(stop, text) from None
     except _Rejected as err:
         if err.limit:
             raise LimitError(err.message, err.span, text, limit=err.limit) from None
@@ -413,10 +411,28 @@ def _describe(words: list[str]) -> str:
     return ", expected " + suggest.spoken(words) if words else ""
 
 
-def _token_error(err, text: str) -> ExprSyntaxError:
-    tok = err.token
-    words = _expected_words(err.expected)
-    if tok.type == "$END":
+def _fast_error(stop, text: str) -> ExprSyntaxError:
+    """The error the fast loop met, worded as lark's would be (lark is then not needed)."""
+    if stop.token is not None:
+        return _token_error(stop.token, stop.expected, text)
+    pos = stop.offset
+    line = text.count("\n", 0, pos) + 1
+    return _char_error(text, pos, line, pos - (text.rfind("\n", 0, pos) + 1) + 1)
+
+
+def _char_error(text: str, pos: int, line: int, column: int) -> ExprSyntaxError:
+    char = text[pos]
+    hint = _dotted_hint(text, pos) if char == "." else ""
+    if char.isdecimal():    # ٣ or ３: a digit to str.isdecimal and to \d, not to NUMBER
+        hint = " (write numbers with the digits 0-9)"
+    return ExprSyntaxError(f"unexpected character {char!r}{hint}",
+                           Span(line, column, pos, pos + 1), text)
+
+
+def _token_error(tok: tuple, expected, text: str) -> ExprSyntaxError:
+    """`tok`: the builders' token tuple (kind, text, start, end, line, column)."""
+    words = _expected_words(expected)
+    if tok[0] == "$END":
         span = _end_span(text)
         unclosed = _unclosed_paren(text)
         if unclosed is not None:
@@ -425,23 +441,24 @@ def _token_error(err, text: str) -> ExprSyntaxError:
         else:
             message = "unexpected end of input" + _describe(words)
         return ExprSyntaxError(message, span, text, words)
-    span = _span(_tok(tok))
-    shown = "a new line" if tok.type == "_NEWLINE" else repr(str(tok))
+    span = _span(tok)
+    shown = "a new line" if tok[0] == "_NEWLINE" else repr(tok[1])
     message = f"unexpected {shown}" + _describe(words) + _juxtaposition_hint(tok, text)
     return ExprSyntaxError(message, span, text, words)
 
 
 def _juxtaposition_hint(tok, text: str) -> str:
     """`2x` and `sin x` are the usual slips: say what to write instead."""
-    if tok.type not in ("NAME", "NUMBER", "LPAR"):
+    kind, value = tok[0], tok[1]
+    if kind not in ("NAME", "NUMBER", "LPAR"):
         return ""
-    before = text[:tok.start_pos].rstrip()
+    before = text[:tok[2]].rstrip()
     word = before[len(before.rstrip("_0123456789abcdefghijklmnopqrstuvwxyz"
                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ")):]
-    if tok.type == "NUMBER" and str(tok).startswith(".") and before[-1:].isdigit():
+    if kind == "NUMBER" and value.startswith(".") and before[-1:].isdigit():
         return " (a number has at most one decimal point)"
-    if word in FUNCTIONS and tok.type != "LPAR":
-        return f" (call functions with parentheses: {word}({tok}))"
+    if word in FUNCTIONS and kind != "LPAR":
+        return f" (call functions with parentheses: {word}({value}))"
     if before and (before[-1].isalnum() or before[-1] in "._)"):
         return " (multiplication needs '*': write a*b, 2*x)"
     return ""
