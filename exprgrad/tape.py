@@ -96,8 +96,8 @@ def reverse(v, adj, tape):
     return None
 """
     env["_generic"] = _generic
-    # safe: the source is built from the registry's rules only, never from user text
-    exec(compile(source, "<exprgrad.tape: interpreter loops>", "exec"), env)  # noqa: S102
+    loops = compile(source, "<exprgrad.tape: interpreter loops>", "exec")
+    exec(loops, env)  # safe: source built from the registry's rules only, never user text
     _loops.extend((env["forward"], env["reverse"], frozenset(inlined)))
     return _loops
 

@@ -35,6 +35,17 @@ def points(text: str, domains: dict, count: int = 3) -> list[dict]:
             for _ in range(count)]
 
 
+def defined_points(f: eg.Function, text: str, domains: dict, count: int = 2):
+    """(point, Hessian, value, gradient) at the points where both are defined."""
+    for point in points(text, domains, count):
+        try:
+            hess = f.hessian(**point)
+            value, grads = f.grad(**point)
+        except eg.DomainError:
+            continue
+        yield point, hess, value, grads
+
+
 def close(a: float, b: float, rel: float = 1e-9) -> bool:
     # Looser near zero than the first-order tests' default, and NaN is never close here.
     return helpers.close(a, b, rel, abs_tol=rel * 10, nan=False)
@@ -68,12 +79,7 @@ def test_hvp_and_jvp_are_the_hessian_and_gradient_times_a_vector(smooth_corpus_c
     text, domains = smooth_corpus_case
     f = eg.compile(text)
     rng = random.Random(text)
-    for point in points(text, domains, 2):
-        try:
-            hess = f.hessian(**point)
-            value, grads = f.grad(**point)
-        except eg.DomainError:
-            continue
+    for point, hess, value, grads in defined_points(f, text, domains):
         v = [rng.uniform(-1, 1) for _ in f.variables]
         hv = f.hvp(v, **point)
         for i, name in enumerate(f.variables):
@@ -250,12 +256,7 @@ def test_emitted_second_order_code_runs_in_every_backend(text, domains, tmp_path
     py = codegen.load_namespace(f.to_source("python", order=2))
     npns = codegen.load_namespace(f.to_source("numpy", order=2))
     lib = compile_c([f.to_source("c", order=2)], tmp_path) if CC else None
-    for point in points(text, domains, 2):
-        try:
-            hess = f.hessian(**point)
-            value, grads = f.grad(**point)
-        except eg.DomainError:
-            continue
+    for point, hess, value, grads in defined_points(f, text, domains):
         xs = [point[v] for v in names]
         v_py, g_py, h_py = py["hess_f"](*xs)
         assert v_py == value and list(g_py) == [grads[v] for v in names]
