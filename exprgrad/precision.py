@@ -64,12 +64,14 @@ class Loss:
     where_digits: float = 0.0
     unstable: str | None = None  # the pattern instance to replace, and its stable form
     stable: str | None = None
+    cut: bool = False            # `where` is atan2 on its branch cut with a −0: not a loss
 
     def to_dict(self) -> dict:
         """For --json: ``digits_lost``, ``where`` (the subexpression), ``unstable`` and
-        ``stable`` (the rewrite, or None), ``value`` (None if it overflowed), ``exact``."""
+        ``stable`` (the rewrite, or None), ``branch_cut`` (`where` is atan2 at y = -0, x < 0),
+        ``value`` (None if it overflowed), ``exact``."""
         return {"digits_lost": round(self.digits, 1), "where": self.where,
-                "unstable": self.unstable, "stable": self.stable,
+                "unstable": self.unstable, "stable": self.stable, "branch_cut": self.cut,
                 "value": self.value if math.isfinite(self.value) else None,
                 "exact": self.exact if math.isfinite(self.exact) else None}
 
@@ -79,6 +81,11 @@ class Loss:
 
     def note(self) -> str:
         """One sentence for the report."""
+        if self.cut:
+            return (f"`{self.where}` sits on atan2's branch cut with a -0 (y = -0, x < 0): "
+                    f"IEEE's atan2 gives -pi there, the 30-digit evaluation, which has no -0, "
+                    f"+pi (float {self.value:.12g}, 30-digit {self.exact:.12g}); no digits "
+                    f"were lost, but the function jumps at this point")
         if not math.isfinite(self.value):
             text = f"the float forward overflowed at this point (30-digit {self.exact:.12g})"
         else:
@@ -118,6 +125,14 @@ def loss(graph: Graph, point: dict[str, float], floats: list, exacts: list,
     if not error:
         return result
     order = graph.order([root])
+    for n in order:
+        # atan2(-0, x < 0) is -pi in IEEE arithmetic and +pi without signed zeros: the two
+        # forwards differ by 2*pi from there on, which is a jump, not lost digits.
+        if n.op == "atan2" and exacts[n.index] is not None and floats[n.index] is not None:
+            y, x = (floats[a.index] for a in n.args)
+            if y == 0 and math.copysign(1.0, y) < 0 and x < 0:
+                result.where, result.cut = _text(graph, n), True
+                return result
     lost = {n.index: digits_lost(floats[n.index], exacts[n.index]) for n in order
             if n.args and exacts[n.index] is not None and floats[n.index] is not None}
     node = _cause(graph, point, order, floats, exacts, root, lost)

@@ -162,6 +162,23 @@ def test_a_loss_multiplied_by_zero_is_not_blamed():
     assert loss.where == "1-sigmoid(w*x+b)"
 
 
+@pytest.mark.parametrize("text, point", [("atan2(y*0, x)", {"y": -1.0, "x": -2.0}),
+                                          ("atan2(-0, y) + y", {"y": -745.2})])
+def test_atan2_on_its_branch_cut_with_a_negative_zero_is_named_not_called_a_loss(text, point):
+    """IEEE's atan2(-0, x < 0) is -pi, sympy's (no -0) +pi: the soak found the check calling
+    the 2*pi jump 16 lost digits.  The note names the branch cut; no stable form is offered."""
+    report = eg.compile(text).check(**point)
+    loss = report.precision
+    assert loss.cut and loss.where.startswith("atan2(") and loss.stable is None
+    assert math.isclose(loss.value, loss.exact - 2 * math.pi, rel_tol=1e-9, abs_tol=1e-9)
+    note = loss.note()
+    assert "branch cut" in note and "lost" not in note.replace("no digits were lost", "")
+    assert loss.to_dict()["branch_cut"] is True
+    # +0 is not on the cut side: atan2(0, x < 0) is +pi on every side, nothing to say
+    plain = eg.compile(text.replace("y*0", "y*0 + 0").replace("-0", "0")).check(**point)
+    assert plain.precision is None or not plain.precision.cut
+
+
 def test_rounding_noise_near_zero_is_not_reported():
     report = eg.compile("sin(pi*x) + x").check(x=1.0)
     assert report.precision is None and all(r.status == "agree" for r in report.rows)

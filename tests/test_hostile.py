@@ -477,3 +477,14 @@ def test_closed_form_of_undefined_max_min_is_an_error(text):
     says the symbolic side is skipped instead."""
     with pytest.raises(eg.SymbolicError, match="undefined"):
         eg.compile(text).sympy
+
+
+def test_derivative_of_an_undefined_min_is_an_error():
+    """The closed form Min(pi**-z, zoo/log(z)) converts, but sympy's diff of it raises
+    ValueError (the fuzzer's soak found it): the symbolic side is skipped, and the CLI check
+    says the value is undefined."""
+    f = eg.compile("min(pow(pi, -z), log(-0, z))")
+    with pytest.raises(eg.SymbolicError, match="undefined"):
+        f.derivatives
+    with pytest.raises(eg.SymbolicError, match="undefined"):
+        f.derivatives_expanded
