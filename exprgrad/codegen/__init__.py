@@ -146,6 +146,7 @@ def emit(graph: Graph, target: str, name: str = "f", strategy: str = "reverse",
                  max_statements=max_statements)
 
 
+@gc_paused()    # as `emit`: the collector would walk every node of the program many times
 def emit_programs(graph: Graph, target: str, found: list[tuple[str, Program]],
                   strategy: str = "reverse") -> str:
     """The file for programs already built, ``[(function name, program), ...]`` (what

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Mapping
 
 from ..errors import CodegenError
@@ -33,9 +34,21 @@ class Template:
     prec: int
     imports: tuple[str, ...] = ()
 
-    @property
-    def needs(self) -> list[tuple[int, int]]:
-        return [p for p in self.pieces if isinstance(p, tuple)]
+    @cached_property        # read for every node printed: computed once per template
+    def needs(self) -> tuple[tuple[int, int], ...]:
+        return tuple(p for p in self.pieces if isinstance(p, tuple))
+
+    @cached_property
+    def fmt(self) -> str:
+        """The form as a `str.format` string, one ``{}`` per argument piece in order."""
+        return "".join(p.replace("{", "{{").replace("}", "}}") if isinstance(p, str) else "{}"
+                       for p in self.pieces)
+
+    @cached_property
+    def left_flat(self) -> bool:
+        """Whether the first argument comes first, at this form's own precedence (the left
+        operand of a left-associative operator: ``a + b + c`` needs no parentheses)."""
+        return self.pieces[0] == (0, self.prec)
 
     def other(self, k: int) -> "Template":
         """A binary op's special form (written with "{0}" only): "{0}" is the argument that

@@ -43,6 +43,9 @@ class FunctionPrinter:
         self.names: dict[int, str] = {}
         self.forward = prog.forward_nodes()
         self._special = {}
+        self._plain: dict[str, Template] = {}      # op -> template, ops without special forms
+        self._templates: list | None = None         # node index -> template (during printing)
+        self._literals: dict[int, tuple[str, int]] = {}
         self.constant: set[int] = set()     # nodes that depend on no variable (array code)
         self.params = self._name_sources()
         self.renamed = dict(self.namer.renamed)
@@ -66,7 +69,7 @@ class FunctionPrinter:
                 wanted.append((("node", n.index), "value" if len(prog.primal) == 1 else label))
         idents = self.namer.claim_all(wanted)
         for v in prog.params:
-            self.names[g.var(v).index] = idents[("var", v)]
+            self.names[g.vars[v].index] = idents[("var", v)]
         for n in labelled:
             self.names[n.index] = idents[("node", n.index)]
         for _, n, _ in primal:
@@ -101,21 +104,27 @@ class FunctionPrinter:
 
     def template(self, node: Node) -> Template:
         """The op's template, or its special form when that constant argument is present."""
+        t = self._plain.get(node.op)
+        if t is not None:
+            return t
         op = OPS[node.op]
-        if op.special:
-            forms = self._special.get(node.op)
-            if forms is None:
-                forms = self._special[node.op] = self.backend.special(op)
-            for k, value, t in forms:
-                if node.args[k].op == "const" and (value is None or node.args[k].payload == value):
-                    return t
+        if not op.special:
+            t = self._plain[node.op] = self.backend.template(op)
+            return t
+        forms = self._special.get(node.op)
+        if forms is None:
+            forms = self._special[node.op] = self.backend.special(op)
+        for k, value, t in forms:
+            if node.args[k].op == "const" and (value is None or node.args[k].payload == value):
+                return t
         return self.backend.template(op)
 
     def plan(self, roots: list[Node]) -> tuple[list[Node], set[int], list[int]]:
         """(the nodes that get a statement, in order; their indices; use counts).
 
         A returned node that nothing else uses is printed inside the return (no local to
-        store and load again), as by hand; a value used twice gets a statement.
+        store and load again), as by hand; a value used twice gets a statement.  Every op
+        node's template is looked up here, once (`print_nodes` reuses it).
         """
         g, names = self.graph, self.names
         order = g.order(roots)
@@ -128,10 +137,12 @@ class FunctionPrinter:
         stmt = {n.index for n in order if n.args and (n.index in names or uses[n.index] > 1)}
         height = [0] * len(g.nodes)
         chain = [0] * len(g.nodes)
+        templates = self._templates = [None] * len(g.nodes)
+        template = self.template
         for n in order:
             if not n.args:
                 continue
-            t = self.template(n)
+            t = templates[n.index] = template(n)
             h, c = 1, 1
             for k, need in t.needs:
                 a = n.args[k]
@@ -139,7 +150,7 @@ class FunctionPrinter:
                     continue
                 # The left operand of a left-associative operator at its own level (a + b + c)
                 # prints without parentheses: a long flat sum stays one line, up to MAX_CHAIN.
-                flat = k == 0 and t.pieces[0] == (0, t.prec) and self.template(a).prec == t.prec
+                flat = k == 0 and t.left_flat and templates[a.index].prec == t.prec
                 too_deep = chain[a.index] >= MAX_CHAIN if flat \
                     else height[a.index] >= MAX_INLINE_HEIGHT
                 if a.index not in stmt and (need == PREC_LEAF or too_deep):
@@ -150,6 +161,7 @@ class FunctionPrinter:
                     else:
                         h = max(h, height[a.index] + 1)
             height[n.index], chain[n.index] = h, c
+        del height, chain
         self._name_statements(stmt, uses)
         if self.backend.const:
             self.constant = set()
@@ -158,11 +170,56 @@ class FunctionPrinter:
                     self.constant.add(n.index)
         return [n for n in order if n.index in stmt], stmt, uses
 
+    def print_nodes(self, order, stmt: set[int], statement) -> dict[int, tuple[str, int]]:
+        """Print the op nodes of `order` (the program's order, after `plan`) in one loop,
+        without recursion: each node's text is built from its arguments' texts (a name, a
+        literal, or an inlined argument's text, which has exactly one user and is dropped
+        once used).  ``statement(node, text)`` receives each statement node's right-hand
+        side, in order; returns the texts left over (returned values inlined in the return)."""
+        names, templates, constant = self.names, self._templates, self.constant
+        literal, wrap_constant = self._literal, self.array_constant
+        pending: dict[int, tuple[str, int]] = {}
+        take = pending.pop
+        for n in order:
+            args = n.args
+            if not args:
+                continue
+            t = templates[n.index]
+            wrap = constant and n.index in constant
+            out = []
+            for k, need in t.needs:
+                a = args[k]
+                if a.args:
+                    if a.index in stmt:
+                        out.append(names[a.index])
+                        continue
+                    text, prec = take(a.index)
+                elif a.op == "var":
+                    out.append(names[a.index])
+                    continue
+                else:                   # a constant, or an op without arguments (pi)
+                    text, prec = literal(a) if a.op == "const" else self.expr(a, stmt)
+                    if wrap:
+                        text, prec = wrap_constant(text), PREC_LEAF
+                out.append(f"({text})" if prec < need else text)
+            if n.index in stmt:
+                statement(n, t.fmt.format(*out))
+            else:
+                pending[n.index] = (t.fmt.format(*out), t.prec)
+        return pending
+
+    def _literal(self, node: Node) -> tuple[str, int]:
+        found = self._literals.get(node.index)
+        if found is None:
+            found = self._literals[node.index] = self.literal(node.payload)
+        return found
+
     def expr(self, node: Node, stmt: set[int], root: bool = False,
              depth: int = -1) -> tuple[str, int]:
         """Text and precedence of `node` (its name unless it is the statement being printed);
         ``depth`` levels at most, "…" below (for comments).  Recursion is bounded by `plan`:
-        inlined expressions are at most MAX_INLINE_HEIGHT deep."""
+        inlined expressions are at most MAX_INLINE_HEIGHT deep.  Statements are printed by
+        `print_nodes` (one loop); this serves leaves and the ``grad of:`` comments."""
         if node.op == "const":
             return self.literal(node.payload)
         if node.index in stmt and not root or node.op == "var":
@@ -193,10 +250,6 @@ class FunctionPrinter:
         text = repr(abs(x)) if math.isfinite(x) else self.backend.inf
         return ("-" + text, PREC_NEG) if math.copysign(1, x) < 0 else (text, PREC_LEAF)
 
-    def ref(self, node: Node, stmt: set[int]) -> str:
-        text, prec = self.expr(node, stmt)
-        return text if prec >= PREC_NEG else f"({text})"
-
     # ---- the function -------------------------------------------------------------------------
 
     def parts(self) -> tuple[list[str], list[Returned]]:
@@ -207,28 +260,44 @@ class FunctionPrinter:
     def units(self) -> tuple[list[tuple[list[str], Node]], list[Returned], set[int]]:
         """(each statement's lines — its ``grad of:`` comment, if one starts there, and the
         statement — with its node; the results as returned; the statement nodes)."""
-        prog, backend = self.prog, self.backend
-        nodes, stmt, _ = self.plan(prog.roots)
-        units, current = [], None
+        prog, backend, names = self.prog, self.backend, self.names
+        _, stmt, _ = self.plan(prog.roots)
+        units = []
         starts = [s for _, s, _ in prog.blocks]
-        for n in nodes:
+        current = [None]
+        first = starts[0] if starts else None
+        forward, line = self.forward, backend.statement
+
+        def statement(n: Node, text: str) -> None:
             lines = []
-            if starts and n.index >= starts[0] and n.index not in self.forward:
+            if first is not None and n.index >= first and n.index not in forward:
                 b = bisect.bisect_right(starts, n.index) - 1
-                if b != current:
-                    current = b
+                if b != current[0]:
+                    current[0] = b
                     node, _, label = prog.blocks[b]
                     lines.append(backend.body_comment(self.describe(node, stmt, label)))
-            lines.append(backend.statement(self.names[n.index], self.expr(n, stmt, root=True)[0]))
+            lines.append(line(names[n.index], text))
             units.append((lines, n))
+
+        pending = self.print_nodes(self.graph.order(prog.roots), stmt, statement)
+
+        def returned(n: Node) -> tuple[str, int]:
+            if n.args and n.index not in stmt:
+                return pending[n.index]
+            return self.expr(n, stmt)
+
         results = []
         for r in prog.results:
-            texts = [self.expr(n, stmt)[0] if r.shape else self.ref(n, stmt) for n in r.nodes]
+            texts = []
+            for n in r.nodes:
+                text, prec = returned(n)
+                texts.append(text if r.shape or prec >= PREC_NEG else f"({text})")
             if backend.const:       # a constant result is an array of the code's library too
                 texts = [self.array_constant(t) if not n.args and n.op != "var" else t
                          for n, t in zip(r.nodes, texts)]
             results.append(Returned(r.name, r.shape, texts, tuple(map(printable, r.labels)),
                                     r.axes))
+        self._templates = None
         return units, results, stmt
 
     def lines(self, fname: str, max_statements: int | None = None) -> list[str]:

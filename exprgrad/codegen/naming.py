@@ -29,6 +29,8 @@ _ASCII_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 def python_identifier(name: str) -> bool:
     """Python accepts the name as written (NFKC-normalisation would not merge it with another)."""
+    if name.isascii():          # NFKC leaves ASCII as it is (the usual case: no table walk)
+        return name.isidentifier()
     return name.isidentifier() and unicodedata.normalize("NFKC", name) == name
 
 
@@ -56,7 +58,8 @@ class Namer:
         self._counters: dict[str, int] = {}
 
     def free(self, name: str) -> bool:
-        return name not in self.taken and name not in self.reserved and not _reserved_prefix(name)
+        return name not in self.taken and name not in self.reserved \
+            and not (name[:1] == "_" and _reserved_prefix(name))
 
     def claim(self, wanted: str) -> str:
         base = spell_out(wanted, self.valid)
@@ -76,7 +79,8 @@ class Namer:
         got = {}
         for key, name in wanted:
             if key not in got and self.valid(name) and self.free(name):
-                got[key] = self.claim(name)
+                self.taken.add(name)            # what `claim` does with a usable name
+                got[key] = name
         for key, name in wanted:
             if key not in got:
                 got[key] = self.claim(name)
