@@ -117,6 +117,7 @@ class Graph:
         self.spans: dict[Node, Span] = {}
         self.vars: dict[str, Node] = {}
         self._table: dict[tuple, Node] = {}
+        self._integers: dict[int, Node] = {}       # integer constants by value (see `const`)
         self._math: SimpleNamespace | None = None
         self._orders: dict[tuple, tuple] = {}      # root indices -> order(roots)
 
@@ -146,8 +147,17 @@ class Graph:
 
     def const(self, value) -> Node:
         # Constants are exact; keyed by their Fraction (a float key would merge 0.0 and -0.0).
+        # Integer constants are also found by their int: the derivative rules' 1 and 2 would
+        # otherwise build and hash a Fraction for every use (a tenth of the gradient pass).
+        if value.__class__ is int:
+            node = self._integers.get(value)
+            if node is not None:
+                return node
         exact = value if isinstance(value, Fraction) else Fraction(value)
-        return self._intern(("const", exact), "const", (), exact)
+        node = self._intern(("const", exact), "const", (), exact)
+        if exact.denominator == 1:
+            self._integers[exact.numerator] = node
+        return node
 
     def apply(self, op: str, *args: Node) -> Node:
         if len(args) != _ARITY[op]:
@@ -338,24 +348,29 @@ def copy_nodes(graph: Graph, into: Graph, build=None) -> dict[int, Node]:
     nodes it creates along the way (an expansion's helpers) share the source span."""
     build = build or into.apply
     mapping: dict[int, Node] = {}
+    labels, spans, made_nodes = graph.labels, graph.spans, into.nodes
     for node in graph.order():
-        if node.op == "var":
+        op = node.op
+        span = spans.get(node)
+        if op == "var":
             new = into.var(node.payload)
-        elif node.op == "const":
+        elif op == "const":
             new = into.const(node.payload)
         else:
-            first = len(into.nodes)
-            new = build(node.op, *(mapping[a.index] for a in node.args))
-            if node in graph.spans:
-                for made in into.nodes[first:]:
-                    into.note_span(made, graph.spans[node])
+            first = len(made_nodes)
+            new = build(op, *[mapping[a.index] for a in node.args])
+            if span is not None and (len(made_nodes) != first + 1
+                                     or made_nodes[first] is not new):
+                for made in made_nodes[first:]:     # an expansion's helpers
+                    into.note_span(made, span)
         mapping[node.index] = new
-        if node in graph.labels:
-            into.name(new, graph.labels[node])
-        if node in graph.spans:
-            into.note_span(new, graph.spans[node])
+        if node in labels:
+            into.name(new, labels[node])
+        if span is not None:
+            into.note_span(new, span)
     for name in graph.vars:                     # variables of dead statements stay variables
-        into.var(name)
+        if name not in into.vars:
+            into.var(name)
     return mapping
 
 
@@ -366,13 +381,15 @@ def _is(node: Node, value) -> bool:
 def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
     if op == "mul":
         a, b = args
-        if _is(a, 1):
+        # The op is tested before the payload: Fraction's == is slow Python code.
+        a_const, b_const = a.op == "const", b.op == "const"
+        if a_const and a.payload == 1:
             return b
-        if _is(b, 1):
+        if b_const and b.payload == 1:
             return a
-        if _is(a, -1):
+        if a_const and a.payload == -1:
             return graph.apply("neg", b)
-        if _is(b, -1):
+        if b_const and b.payload == -1:
             return graph.apply("neg", a)
         # (-a)*b is -(a*b) exactly: the sign moves out, where a sum can absorb it (x - y).
         if a.op == "neg":
@@ -382,7 +399,7 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
         if a is b:
             # a*a is a^2 exactly (pow's forward and printers compute a^2 as a*a): reuse the
             # forward's square, as tanh(x)^2's gradient 1 - t*t does.
-            two = graph._table.get(("const", Fraction(2)))
+            two = graph._integers.get(2)
             square = two is not None and graph._table.get(("pow", a.index, two.index))
             if square:
                 return square
@@ -423,9 +440,13 @@ def _peephole(graph: Graph, op: str, args: tuple) -> Node | None:
             # c's double, as every float path computes it (the double's exact value minus 1
             # rounds as IEEE subtraction does): an exact c of 1 + 4.9e-324 is the double 1.0,
             # whose slope exponent is 0, not 4.9e-324.
-            if b.payload == 0:
+            c = b.payload
+            if c.numerator == 0:
                 return b
-            c_minus_1 = Fraction(float(b.payload)) - 1
+            if c.denominator == 1 and abs(c.numerator) <= 2 ** 53:
+                c_minus_1 = c.numerator - 1     # an integer the double holds exactly
+            else:
+                c_minus_1 = Fraction(float(c)) - 1
             return graph.apply("mul", b, graph.apply("pow", a, graph.const(c_minus_1)))
     elif op == "gate":
         if args[0].op == "const":
