@@ -72,7 +72,7 @@ def test_loaded_namespace_holds_only_builtins_and_the_functions():
     src = eg.compile(NEURON).to_source("python")
     namespace_before = set(dir(builtins))
     f, grad_f = codegen.load_python(src)
-    assert set(f.__globals__) == {"__builtins__", "math", "tanh", "f", "grad_f"}
+    assert set(f.__globals__) == {"__builtins__", "tanh", "f", "grad_f"}
     assert set(dir(builtins)) == namespace_before
 
 

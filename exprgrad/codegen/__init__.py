@@ -226,7 +226,7 @@ def kernel_source(graph: Graph, kind: str = "grad") -> str:
     prog = forward_program(graph) if kind == "value" else build(graph)
     printer = FunctionPrinter(prog, PYTHON, KERNEL_NAMES)
     entry = _keyword_entry(printer, kind)
-    imports = list(dict.fromkeys(PYTHON.imports + tuple(printer.imports())))
+    imports = import_lines(PYTHON.imports + tuple(printer.imports()))
     return "\n".join(imports + ["from operator import itemgetter as __itemgetter", ""]
                      + entry) + "\n"
 

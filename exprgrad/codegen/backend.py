@@ -132,6 +132,9 @@ class Backend:
     # The import that binds a standard function's name in the module ("from math import {}"),
     # for a `call` that spells it bare: a global name costs a call one lookup, `math.tanh` two.
     bind: str | None = None
+    # Imports by what the code spells: a form or literal containing the key ("math.") needs
+    # the line ("import math"), and a file imports it only where a function prints one.
+    modules: Mapping[str, str] = field(default_factory=dict)
     # A function longer than `max_statements` statements and result entries is printed as
     # parts of `part_statements` by `split` (name, params, results, parts: list[Part], slots,
     # scratch) -> lines; None: always one function (CPython compiles long functions in linear
@@ -154,8 +157,12 @@ class Backend:
         """``(argument index, constant, template)`` (see `Op.special`): a template of the
         other argument, or for constant None (any other constant) of both."""
         return [(k, value, self._build(op, form) if value is None else
-                 form_template(form, 1, prec=prec).other(k))
+                 form_template(form, 1, self.spelled_imports(form), prec).other(k))
                 for k, value, form, prec in op.special]
+
+    def spelled_imports(self, text: str, imports: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """`imports` and the import of every module `text` spells (see ``modules``)."""
+        return imports + tuple(line for prefix, line in self.modules.items() if prefix in text)
 
     def _build(self, op: Op, code: dict | None = None):
         code = op.code if code is None else code
@@ -170,7 +177,7 @@ class Backend:
             return infix_template(form)
         if isinstance(form, (str, Form)):
             text, imports = (form, ()) if isinstance(form, str) else (form.text, form.imports)
-            return form_template(text, op.arity, imports)
+            return form_template(text, op.arity, self.spelled_imports(text, imports))
         if op.fn:
             spelled = self.functions.get(op.fn, None if self.only_listed else op.fn)
             if spelled is None:

@@ -44,6 +44,8 @@ class FunctionPrinter:
         self.forward = prog.forward_nodes()
         self._special = {}
         self._plain: dict[str, Template] = {}      # op -> template, ops without special forms
+        self._special_used: dict[tuple, tuple[str, Template]] = {}    # the other forms used
+        self._inf = False                           # an infinite literal was printed
         self._templates: list | None = None         # node index -> template (during printing)
         self._literals: dict[int, tuple[str, int]] = {}
         self.constant: set[int] = set()     # nodes that depend on no variable (array code)
@@ -116,8 +118,11 @@ class FunctionPrinter:
             forms = self._special[node.op] = self.backend.special(op)
         for k, value, t in forms:
             if node.args[k].op == "const" and (value is None or node.args[k].payload == value):
-                return t
-        return self.backend.template(op)
+                break
+        else:
+            t = self.backend.template(op)
+        self._special_used[(node.op, id(t))] = (node.op, t)    # for `imports`
+        return t
 
     def plan(self, roots: list[Node]) -> tuple[list[Node], set[int], list[int]]:
         """(the nodes that get a statement, in order; their indices; use counts).
@@ -138,28 +143,29 @@ class FunctionPrinter:
         height = [0] * len(g.nodes)
         chain = [0] * len(g.nodes)
         templates = self._templates = [None] * len(g.nodes)
-        template = self.template
+        template, plain = self.template, self._plain
         for n in order:
-            if not n.args:
+            args = n.args
+            if not args:
                 continue
-            t = templates[n.index] = template(n)
+            t = templates[n.index] = plain.get(n.op) or template(n)
             h, c = 1, 1
             for k, need in t.needs:
-                a = n.args[k]
+                a = args[k]
                 if not a.args:
                     continue
+                i = a.index
                 # The left operand of a left-associative operator at its own level (a + b + c)
                 # prints without parentheses: a long flat sum stays one line, up to MAX_CHAIN.
-                flat = k == 0 and t.left_flat and templates[a.index].prec == t.prec
-                too_deep = chain[a.index] >= MAX_CHAIN if flat \
-                    else height[a.index] >= MAX_INLINE_HEIGHT
-                if a.index not in stmt and (need == PREC_LEAF or too_deep):
-                    stmt.add(a.index)
-                if a.index not in stmt:
+                flat = k == 0 and t.left_flat and templates[i].prec == t.prec
+                if i not in stmt and (need == PREC_LEAF or (
+                        chain[i] >= MAX_CHAIN if flat else height[i] >= MAX_INLINE_HEIGHT)):
+                    stmt.add(i)
+                if i not in stmt:
                     if flat:
-                        h, c = max(h, height[a.index]), chain[a.index] + 1
+                        h, c = max(h, height[i]), chain[i] + 1
                     else:
-                        h = max(h, height[a.index] + 1)
+                        h = max(h, height[i] + 1)
             height[n.index], chain[n.index] = h, c
         del height, chain
         self._name_statements(stmt, uses)
@@ -247,7 +253,10 @@ class FunctionPrinter:
 
     def literal(self, value) -> tuple[str, int]:
         x = float(value)
-        text = repr(abs(x)) if math.isfinite(x) else self.backend.inf
+        if math.isfinite(x):
+            text = repr(abs(x))
+        else:
+            text, self._inf = self.backend.inf, True
         return ("-" + text, PREC_NEG) if math.copysign(1, x) < 0 else (text, PREC_LEAF)
 
     # ---- the function -------------------------------------------------------------------------
@@ -401,9 +410,14 @@ class FunctionPrinter:
                          tuple(map(printable, r.labels)), r.axes) for r in self.prog.results]
 
     def imports(self) -> list[str]:
-        """Lines the op forms of this function need beyond the backend's own imports."""
-        ops = sorted({n.op for n in self.graph.order(self.prog.roots) if n.op in OPS})
-        return [line for op in ops for line in self.backend.template(OPS[op]).imports]
+        """Lines the forms printed in this function need beyond the backend's own imports
+        (after printing: the forms a node took, special ones included), ``import m`` lines
+        first."""
+        used = list(self._plain.items()) + list(self._special_used.values())
+        lines = [line for _, t in sorted(used, key=lambda u: u[0]) for line in t.imports]
+        if self._inf:
+            lines += self.backend.spelled_imports(self.backend.inf)
+        return sorted(lines, key=lambda line: not line.startswith("import "))
 
     def describe(self, node: Node, stmt: set[int], label: str = "grad of") -> str:
         """``grad of: o = tanh(n)``: the statement a block differentiates, in the

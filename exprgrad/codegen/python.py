@@ -1,7 +1,7 @@
 """The Python backend: standard-library Python, floats in, floats out.
 
 Input: the statements the printer chose.  Output: the lines of a module that imports only
-``math``.  ``math`` raises ValueError/ZeroDivisionError/OverflowError where the interpreter
+from ``math`` (``import math`` where a form spells ``math.``, as pow's does).  ``math`` raises ValueError/ZeroDivisionError/OverflowError where the interpreter
 would report a DomainError.  A function returns its results as a tuple (one result: itself);
 a vector result is a tuple, a matrix a tuple of row tuples::
 
@@ -138,7 +138,7 @@ def printable_list(names) -> str:
 
 PYTHON = Backend(
     name="python", call="{}", bind="from math import {}", functions={"fabs": "fabs"},
-    imports=("import math",),
+    imports=(), modules={"math.": "import math"},
     reserved=RESERVED, valid=python_identifier, inf="math.inf", comment=comment,
     signature=signature, prologue=lambda params, used: [], statement=statement,
     body_comment=body_comment, returns=returns, end=end, describe=describe)

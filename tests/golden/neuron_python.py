@@ -5,7 +5,6 @@
 # grad_f(b, w1, w2, x1, x2) -> (o, (d_b, d_w1, d_w2, d_x1, d_x2))
 #     d_b, d_w1, d_w2, d_x1, d_x2: the partial derivatives of o
 
-import math
 from math import tanh
 
 
