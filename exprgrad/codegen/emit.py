@@ -52,6 +52,7 @@ class FunctionPrinter:
         self.params = self._name_sources()
         self.renamed = dict(self.namer.renamed)
         self.scratch: str | None = None      # the array that carries values between parts
+        self.used_params: set[str] = set()   # parameters the statements read (after `units`)
 
     # ---- names ----------------------------------------------------------------------------
 
@@ -270,7 +271,11 @@ class FunctionPrinter:
         """(each statement's lines — its ``grad of:`` comment, if one starts there, and the
         statement — with its node; the results as returned; the statement nodes)."""
         prog, backend, names = self.prog, self.backend, self.names
-        _, stmt, _ = self.plan(prog.roots)
+        _, stmt, uses = self.plan(prog.roots)
+        g = self.graph
+        # The parameters the program reads (a variable it reaches is used at least once).
+        self.used_params = {p for v, p in zip(prog.params, self.params) if uses[g.vars[v].index]}
+        del uses
         units = []
         starts = [s for _, s, _ in prog.blocks]
         current = [None]
@@ -320,8 +325,7 @@ class FunctionPrinter:
         if backend.split is not None and most \
                 and len(units) + sum(len(r.texts) for r in results) > most:
             return self.split(fname, units, results, stmt, min(most, backend.part_statements))
-        used = {self.names[n.index] for n in self.graph.order(self.prog.roots)
-                if n.op == "var"}
+        used = self.used_params
         body = [line for lines, _ in units for line in lines]
         return (backend.signature(fname, self.params, results)
                 + backend.prologue(self.params, used) + body + backend.returns(results)
