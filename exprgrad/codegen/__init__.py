@@ -163,7 +163,7 @@ def emit_header(graph: Graph, name: str = "f", strategy: str = "reverse",
     guard = f"EXPRGRAD_{name.upper()}_H"
     printers = [(fname, FunctionPrinter(prog, C, [n for n, _ in found]))
                 for fname, prog in found]
-    lines = _header(graph, C, printers, strategy)
+    lines = _header(graph, C, [_signature(fname, p) for fname, p in printers], strategy)
     lines += ["", f"#ifndef {guard}", f"#define {guard}", ""]
     for fname, printer in printers:
         lines += C.header(fname, printer.params, printer.prog.results)
@@ -173,14 +173,25 @@ def emit_header(graph: Graph, name: str = "f", strategy: str = "reverse",
 def _file(graph: Graph, be: Backend, functions: list[tuple[str, Program]], strategy: str,
           extra: Sequence[str] = (), max_statements: int | None = None) -> str:
     reserved = [n for n, _ in functions] + list(extra)
-    printers = [(fname, FunctionPrinter(prog, be, reserved)) for fname, prog in functions]
-    bodies = [printer.lines(fname, max_statements) for fname, printer in printers]
-    imports = import_lines(be.imports + tuple(i for _, p in printers for i in p.imports()))
-    head = _header(graph, be, printers, strategy) + [""] + imports
-    return "\n\n\n".join("\n".join(b) for b in [head, *bodies]) + "\n"
+    signatures, bodies, imports = [], [], []
+    # One function at a time: a printer's names and the body's lines are garbage before the
+    # next function is printed (10^6 operations: hundreds of MB that were held to the end).
+    for fname, prog in functions:
+        printer = FunctionPrinter(prog, be, reserved)
+        bodies.append("\n".join(printer.lines(fname, max_statements)))
+        imports += printer.imports()
+        signatures.append(_signature(fname, printer))
+    head = _header(graph, be, signatures, strategy) + [""] + import_lines(be.imports
+                                                                           + tuple(imports))
+    return "\n\n\n".join(["\n".join(head), *bodies]) + "\n"
 
 
-def _header(graph: Graph, be: Backend, printers, strategy: str) -> list[str]:
+def _signature(fname: str, printer: FunctionPrinter) -> tuple:
+    """What the file's header says of a function: (name, parameters, results, renames)."""
+    return fname, printer.params, printer.shapes(), printer.renamed
+
+
+def _header(graph: Graph, be: Backend, signatures, strategy: str) -> list[str]:
     from .. import __version__
     source = graph.source or "(built without source text)"
     if len(source) > MAX_SOURCE:
@@ -190,10 +201,9 @@ def _header(graph: Graph, be: Backend, printers, strategy: str) -> list[str]:
     lines += ["    " + printable(line) for line in source.splitlines() or [""]]
     lines += be.notes
     renamed: dict[str, str] = {}
-    for fname, printer in printers:
-        results = printer.shapes()
-        lines += be.describe(fname, printer.params, results)
-        renamed.update(printer.renamed)
+    for fname, params, results, renames in signatures:
+        lines += be.describe(fname, params, results)
+        renamed.update(renames)
     if renamed:
         lines.append("renamed (source name -> name here): " + ", ".join(
             f"{printable(k)} -> {v}" for k, v in renamed.items()))
