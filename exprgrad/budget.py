@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextvars
 import ctypes
-import itertools
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -90,14 +90,21 @@ class Budget:
         left = self.remaining()
         if left <= 0:
             raise skipped(f"the time budget ({self.seconds:g} s) ran out before {what}", True)
-        key = _WATCHDOG.arm(left)
+        # The alarm is made before the watchdog knows it and armed inside the try: a timeout
+        # that lands while arming (a budget with microseconds left) is this guard's, and the
+        # finally disarms it whatever bytecode it landed on.  Left armed, it would fire every
+        # `_REPEAT` seconds into whatever code runs next, outside any guard.
+        alarm = _Alarm(left)
         try:
             try:
+                _WATCHDOG.arm(alarm)
                 yield
             finally:
-                _WATCHDOG.disarm(key)
+                _WATCHDOG.disarm(alarm)
         except _Timeout:
-            _WATCHDOG.disarm(key)   # it may have arrived inside the first disarm
+            _WATCHDOG.disarm(alarm)     # it may have arrived before the first disarm ran
+            if not alarm.fired:
+                raise                   # an outer guard's, in this thread: it ends that one
             _forget_interrupted_work()
             raise skipped(f"{what} exceeded the time budget ({self.seconds:g} s)", True) from None
         except RecursionError:
@@ -149,47 +156,82 @@ class _Watchdog:
 
     def __init__(self):
         self.cond = threading.Condition()
-        self.armed: dict[int, list] = {}        # key → [deadline, thread id, fired]
-        self.keys = itertools.count()
+        self.armed: set[_Alarm] = set()
         self.thread: threading.Thread | None = None
 
-    def arm(self, seconds: float) -> int | None:
+    def arm(self, alarm: "_Alarm") -> None:
+        """Interrupt the calling thread when `alarm` is due, unless it is disarmed first."""
         if _RAISE_IN is None:
-            return None
+            return
         with self.cond:
-            key = next(self.keys)
-            self.armed[key] = [time.monotonic() + seconds, threading.get_ident(), False]
+            if not isinstance(sys.unraisablehook, _QuietTimeouts):
+                sys.unraisablehook = _QuietTimeouts(sys.unraisablehook)
+            alarm.due = time.monotonic() + alarm.seconds
+            alarm.thread = threading.get_ident()
+            self.armed.add(alarm)
             if self.thread is None or not self.thread.is_alive():   # first use, or a fork
                 self.thread = threading.Thread(target=self._watch, daemon=True,
                                                name="exprgrad sympy budget")
                 self.thread.start()
             self.cond.notify()
-            return key
 
-    def disarm(self, key: int | None) -> None:
-        """Called by the thread that armed `key`; idempotent, and it completes even if an
-        interruption arrives while it runs (it then runs again)."""
-        while key is not None:
+    def disarm(self, alarm: "_Alarm") -> None:
+        """Called by the thread that armed `alarm` (or was about to); idempotent, and it
+        completes even if an interruption arrives while it runs (it then runs again).  The
+        watchdog raises only while it holds `cond`, so once this holds it, no interruption
+        for `alarm` is being raised: the alarm is dropped and one raised but not yet
+        delivered is withdrawn, and none reaches the code after the guard."""
+        if _RAISE_IN is None:
+            return
+        while True:
             try:
                 with self.cond:
-                    self.armed.pop(key, None)
-                    # Withdraw an interruption raised but not yet delivered: none may reach
-                    # code after the guard.
+                    self.armed.discard(alarm)
                     _RAISE_IN(threading.get_ident(), None)
                 return
             except _Timeout:
                 continue
 
+    def _fire(self, alarm: "_Alarm", now: float) -> None:
+        """Interrupt `alarm`'s thread (called with `cond` held), and again after `_REPEAT`."""
+        alarm.due, alarm.fired = now + _REPEAT, True
+        _RAISE_IN(alarm.thread, _Timeout)
+
     def _watch(self) -> None:
         with self.cond:
             while True:
                 now = time.monotonic()
-                for entry in self.armed.values():
-                    if entry[0] <= now:
-                        _RAISE_IN(entry[1], _Timeout)
-                        entry[0], entry[2] = now + _REPEAT, True
-                soonest = min((e[0] for e in self.armed.values()), default=None)
+                for alarm in self.armed:
+                    if alarm.due <= now:
+                        self._fire(alarm, now)
+                soonest = min((a.due for a in self.armed), default=None)
                 self.cond.wait(None if soonest is None else max(0.0, soonest - now))
+
+
+class _Alarm:
+    """One guard's time limit: `seconds` from when it is armed, the thread to interrupt, and
+    whether the watchdog did (set under its lock, so the guard can tell its own timeout from
+    an outer guard's)."""
+    __slots__ = ("seconds", "due", "thread", "fired")
+
+    def __init__(self, seconds: float):
+        self.seconds, self.due, self.thread, self.fired = seconds, 0.0, 0, False
+
+
+class _QuietTimeouts:
+    """``sys.unraisablehook`` that drops a `_Timeout` Python could not raise where it landed
+    (a gc callback, a finaliser, a weakref callback: "Exception ignored in ...", a test
+    runner's PytestUnraisableExceptionWarning) and passes anything else to the hook it wraps.
+    Nothing is lost: the watchdog raises it again `_REPEAT` seconds later, in the guarded
+    code.  Installed by the first guard, and again if the host replaces the hook."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, unraisable) -> None:
+        if isinstance(unraisable.exc_type, type) and issubclass(unraisable.exc_type, _Timeout):
+            return
+        self.inner(unraisable)
 
 
 _WATCHDOG = _Watchdog()

@@ -6,7 +6,9 @@ assertions: without the budget these inputs ran for minutes.
 """
 from __future__ import annotations
 
+import gc
 import signal
+import sys
 import threading
 import time
 
@@ -145,3 +147,72 @@ def test_a_check_off_the_main_thread_skips_sympy_at_its_budget():
     assert report.ok and result["seconds"] < 0.2 + SLACK
     if report.skipped:                  # a fast machine may finish within 0.2 s
         assert all("time budget" in why for why in report.skipped.values())
+
+
+def test_a_timeout_landing_as_the_guard_arms_is_the_guards(monkeypatch):
+    """The watchdog may fire the moment a guard arms it (a budget with microseconds left):
+    the timeout must end that guard as a SymbolicError, and leave nothing armed that could
+    land later in code outside any guard (a test runner's gc callback)."""
+    arm = budget._Watchdog.arm
+
+    def arm_then_fire(self, alarm):
+        arm(self, alarm)
+        with self.cond:                 # the watchdog fires: delivered at the next bytecode
+            self._fire(alarm, time.monotonic())
+        for _ in range(3):
+            pass
+    monkeypatch.setattr(budget._Watchdog, "arm", arm_then_fire)
+    with pytest.raises(eg.SymbolicError, match="exceeded the time budget"):
+        with Budget(seconds=0.05).guard("converting"):
+            pass
+    monkeypatch.undo()
+    assert not budget._WATCHDOG.armed
+    end = time.monotonic() + 0.3            # past the deadline and a few repeats
+    while time.monotonic() < end:
+        sum(range(1000))
+
+
+def test_a_timeout_landing_in_a_gc_callback_is_not_reported_and_still_ends_the_guard(
+        monkeypatch):
+    """A timeout can land where Python cannot raise it, in a gc callback (a test runner's,
+    hypothesis's) or a finaliser, which reports it as "Exception ignored" (pytest: a
+    PytestUnraisableExceptionWarning).  It is dropped there, and the watchdog's next firing
+    ends the guard as usual."""
+    reported: list = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    landed: list = []
+
+    def callback(phase, info):
+        if phase == "start" and not landed:
+            landed.append(phase)
+            # what the watchdog does, at the moment a collection runs the callbacks
+            budget._RAISE_IN(threading.get_ident(), budget._Timeout)
+            for _ in range(3):
+                pass
+    gc.callbacks.append(callback)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(eg.SymbolicError, match="exceeded the time budget"):
+            with Budget(seconds=0.3).guard("expanding a big power"):
+                gc.collect()
+                slow_sympy()
+    finally:
+        gc.callbacks.remove(callback)
+    assert landed and time.monotonic() - t0 < 0.3 + SLACK / 2
+    assert not [u for u in reported if issubclass(u.exc_type, budget._Timeout)], reported
+
+
+def test_an_outer_guards_timeout_passes_through_an_inner_guard():
+    """Guards nest (a job's time limit around a library call's own): the outer guard's
+    timeout, landing inside the inner one, ends the outer guard, not the inner one with a
+    message about a budget that has not run out."""
+    t0 = time.monotonic()
+    with pytest.raises(eg.SymbolicError, match="the outer job exceeded"):
+        with Budget(seconds=0.3).guard("the outer job"):
+            try:
+                with Budget(seconds=SLACK * 2).guard("the inner job"):
+                    slow_sympy()
+            except eg.SymbolicError as err:
+                pytest.fail(f"the inner guard took the outer one's timeout: {err}")
+    assert time.monotonic() - t0 < 0.3 + SLACK / 2
+    assert not budget._WATCHDOG.armed
