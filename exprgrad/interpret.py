@@ -159,6 +159,10 @@ def failure(op_name: str, args: list, exc: Exception, what: str = "") -> str:
         type(exc), "outside the function's domain")
     if what and isinstance(exc, ZeroDivisionError):
         reason = "the slope is infinite there"
+    if what and isinstance(exc, OverflowError):
+        # A value computed on the way, not necessarily the slope: x^x's slope x*x^(x-1) is
+        # about 1 at x = 5e-324, where x^(x-1) is 2e323 (README's numeric policy).
+        return f"{what}{call} overflows: a value in its computation is beyond the largest double"
     return f"{what}{call} is undefined: {reason}"
 
 

@@ -10,6 +10,7 @@ Derandomized, so CI runs the same sample every time.
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -85,3 +86,15 @@ def test_value_engine_follows_the_policy():
     out = n.relu() + n.max(eg.Value(0.0)) + eg.Value(0.0).max(n)
     out.backward()
     assert math.isnan(out.data) and math.isnan(n.grad)
+
+
+def test_an_overflow_on_the_way_says_so():
+    """d/dx x^x at 5e-324 is about -743 (x·x^(x-1) about 1), but x^(x-1) is 2e323: the
+    scalar paths' message says a value in the computation overflows, not that the derivative
+    is undefined (README's policy row)."""
+    f = eg.compile("x^x")
+    for run in (lambda: f.grad(x=5e-324), lambda: f.graph(x=5e-324)):
+        with pytest.raises(eg.DomainError, match=re.escape(
+                "the derivative of 4.94066e-324 ^ 4.94066e-324 overflows: a value in its "
+                "computation is beyond the largest double")):
+            run()
