@@ -183,14 +183,19 @@ class _Watchdog:
         delivered is withdrawn, and none reaches the code after the guard."""
         if _RAISE_IN is None:
             return
+        interrupted = None
         while True:
             try:
                 with self.cond:
                     self.armed.discard(alarm)
                     _RAISE_IN(threading.get_ident(), None)
-                return
+                break
             except _Timeout:
                 continue
+            except BaseException as exc:    # Ctrl-C, a signal handler's: disarm, then raise
+                interrupted = exc
+        if interrupted is not None:
+            raise interrupted
 
     def _fire(self, alarm: "_Alarm", now: float) -> None:
         """Interrupt `alarm`'s thread (called with `cond` held), and again after `_REPEAT`."""

@@ -216,3 +216,23 @@ def test_an_outer_guards_timeout_passes_through_an_inner_guard():
                 pytest.fail(f"the inner guard took the outer one's timeout: {err}")
     assert time.monotonic() - t0 < 0.3 + SLACK / 2
     assert not budget._WATCHDOG.armed
+
+
+def test_ctrl_c_while_a_guard_disarms_still_disarms(monkeypatch):
+    """A KeyboardInterrupt (or a signal handler's exception) that lands in the middle of
+    disarming is raised after the alarm is gone, so no timeout follows it later."""
+    class Interrupted(set):
+        def discard(self, alarm):
+            if not getattr(self, "once", False):
+                self.once = True
+                raise KeyboardInterrupt
+            super().discard(alarm)
+    armed = Interrupted()
+    monkeypatch.setattr(budget._WATCHDOG, "armed", armed)
+    with pytest.raises(KeyboardInterrupt):
+        with Budget(seconds=0.1).guard("converting"):
+            pass
+    assert armed.once and not armed
+    end = time.monotonic() + 0.4            # past the deadline and a few repeats
+    while time.monotonic() < end:
+        sum(range(1000))
