@@ -188,7 +188,13 @@ class _Watchdog:
             try:
                 with self.cond:
                     self.armed.discard(alarm)
-                    _RAISE_IN(threading.get_ident(), None)
+                    # Only if the watchdog raised one for this thread: withdrawing none
+                    # still sets CPython's (3.11) eval breaker, and a thread run under a
+                    # profiler (cProfile, sys.setprofile) then spun for ever in this lock's
+                    # release.
+                    me = threading.get_ident()
+                    if alarm.fired or any(a.fired and a.thread == me for a in self.armed):
+                        _RAISE_IN(me, None)
                 break
             except _Timeout:
                 continue

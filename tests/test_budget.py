@@ -7,10 +7,13 @@ assertions: without the budget these inputs ran for minutes.
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import sympy
@@ -22,6 +25,7 @@ from exprgrad.check import check
 
 from helpers import run_cli
 
+ROOT = Path(__file__).resolve().parent.parent
 SLACK = 20.0
 PRODUCT = " * ".join(f"tanh(x{i} + {i})" for i in range(300))      # 300 factors, 5 KB
 
@@ -236,3 +240,16 @@ def test_ctrl_c_while_a_guard_disarms_still_disarms(monkeypatch):
     end = time.monotonic() + 0.4            # past the deadline and a few repeats
     while time.monotonic() < end:
         sum(range(1000))
+
+
+def test_a_guard_returns_under_a_profiler():
+    # Withdrawing an interruption that was never raised left a thread run under a profiler
+    # (cProfile, sys.setprofile) spinning for ever in the watchdog's lock: profiling the
+    # command line's check hung.  In a child process, so that a hang fails the test.
+    code = ("import sys\nfrom exprgrad.budget import Budget\n"
+            "sys.setprofile(lambda *args: None)\n"
+            "with Budget().guard('nothing'):\n    pass\n"
+            "sys.setprofile(None)\nprint('returned')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=SLACK, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "returned", done.stderr
