@@ -5,31 +5,35 @@
 >>> round(f(x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432), 4)
 0.7071
 """
-from . import limits, nn
+from . import limits
 from .api import Function, compile
 from .errors import (ArityError, CodegenError, DomainError, ExprError, ExprSyntaxError,
                      LimitError, NameResolutionError, ReassignmentError, RenderError, Span,
                      SymbolicError, UnknownFunctionError, UseBeforeAssignmentError,
                      VariableError, OutputError)
-from .nn import losses, optim
 from .parse import parse
-from .valuetext import funcify
 from .value import Value
 
 __version__ = "0.1.0"
 
-# Names whose modules import a heavy library (numpy, graphviz): imported on first use (PEP 562),
-# so `import exprgrad` and the command line start without them.
-_LAZY = {"draw_dot": "draw", "CompiledForward": "nn.compiled", "CompiledLoss": "nn.compiled",
-         "compile_forward": "nn.compiled", "compile_loss": "nn.compiled"}
+# Names imported on first use (PEP 562), name → (module, attribute; None: the module itself):
+# those whose modules import a heavy library (numpy, graphviz), so that `import exprgrad` and
+# the command line start without them, and the neural-net layer, which neither needs.
+_LAZY = {"draw_dot": ("draw", "draw_dot"), "CompiledForward": ("nn.compiled", "CompiledForward"),
+         "CompiledLoss": ("nn.compiled", "CompiledLoss"),
+         "compile_forward": ("nn.compiled", "compile_forward"),
+         "compile_loss": ("nn.compiled", "compile_loss"), "nn": ("nn", None),
+         "losses": ("nn.losses", None), "optim": ("nn.optim", None),
+         "funcify": ("valuetext", "funcify")}
 
 
 def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
+    where = _LAZY.get(name)
+    if where is None:
         raise AttributeError(f"module 'exprgrad' has no attribute {name!r}")
     import importlib
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    module = importlib.import_module(f".{where[0]}", __name__)
+    value = module if where[1] is None else getattr(module, where[1])
     globals()[name] = value
     return value
 
