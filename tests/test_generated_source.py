@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gc
 import linecache
+import os
 import traceback
+import types
 import weakref
 
 import exprgrad as eg
@@ -48,3 +50,25 @@ def test_twenty_thousand_loads_leave_no_source_behind():
     del kept_f, _
     gc.collect()
     assert generated() - before == set()
+
+
+def test_a_module_collected_inside_linecache_checkcache_does_not_break_it(monkeypatch):
+    # pdb and doctest call linecache.checkcache(), which stats each file it caches: a
+    # collection there ran the finalizer that dropped a generated entry still ahead in its
+    # loop, and it failed with a KeyError (test_doctests did, after other tests).
+    linecache.getlines(__file__)                     # a real file, checked by os.stat
+    before = generated()
+    namespace = load_namespace(eg.compile("tanh(x)*y").to_source("python"))
+    mine = generated() - before
+    ref = weakref.ref(namespace["f"])
+    del namespace                                    # a cycle: only the collector frees it
+
+    def stat(path):                                  # the collector runs inside the loop
+        gc.collect()
+        return os.stat(path)
+    monkeypatch.setattr(linecache, "os", types.SimpleNamespace(stat=stat))
+    linecache.checkcache()
+    monkeypatch.undo()
+    assert ref() is None and len(mine) == 1
+    load_namespace("def f():\n    return 1\n")     # the next load drops its entry
+    assert not mine & generated()

@@ -11,10 +11,29 @@ from __future__ import annotations
 import builtins
 import itertools
 import linecache
+import sys
 import types
 import weakref
 
 _loaded = itertools.count(1)
+_dead: list[str] = []       # entries to drop at the next load (see `_forget`)
+
+
+def _forget(filename: str) -> None:
+    """Drop a collected module's linecache entry.  The collector runs finalizers wherever it
+    is triggered, also inside `linecache.checkcache` (pdb and doctest call it), whose loop
+    then fails with a KeyError for an entry removed under it: there, the entry is left for
+    the next load to drop."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is _CHECKCACHE:
+            _dead.append(filename)
+            return
+        frame = frame.f_back
+    linecache.cache.pop(filename, None)
+
+
+_CHECKCACHE = linecache.checkcache.__code__
 
 
 def load_python(source: str, name: str = "f"):
@@ -29,6 +48,8 @@ def load_python(source: str, name: str = "f"):
 
 def load_namespace(source: str, name: str = "f") -> dict:
     """The globals of emitted python after running it (see `load_python`)."""
+    while _dead:
+        linecache.cache.pop(_dead.pop(), None)
     filename = f"<exprgrad generated {name} #{next(_loaded)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
@@ -40,7 +61,7 @@ def load_namespace(source: str, name: str = "f") -> dict:
     if first is None:
         linecache.cache.pop(filename, None)
     else:
-        weakref.finalize(first, linecache.cache.pop, filename, None).atexit = False
+        weakref.finalize(first, _forget, filename).atexit = False
     return namespace
 
 
