@@ -53,7 +53,14 @@ def is_array(value) -> bool:
     return tuple(shape) != () or is_dask(value)
 
 
+# Values of these types are numbers: `any_array` asks nothing more of them (a call with
+# thirty floats spent 6 µs in `is_array`, a first `f.grad` at W4 n = 10 about 80 µs in all).
+_PLAIN = frozenset({float, int})
+
+
 def any_array(args, values: dict) -> bool:
+    if _PLAIN.issuperset(map(type, values.values())) and _PLAIN.issuperset(map(type, args)):
+        return False
     return any(map(is_array, args)) or any(map(is_array, values.values()))
 
 

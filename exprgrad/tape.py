@@ -45,19 +45,19 @@ _INLINE = {operator.add: "{0} + {1}", operator.sub: "{0} - {1}", operator.mul: "
 # or one more (added).
 SKIP, FIRST, MORE = 0, 1, 2
 
-_loops: list = []           # [forward, reverse, the ops they inline], made on first use
+_loops: list = []           # [forward, reverse, {op they inline: code}], made on first use
 
 
 def _generate() -> list:
     """The forward and reverse loops, specialised from the registry (once per process)."""
     env = {"_FLOAT_ERRORS": FLOAT_ERRORS, "_m": FLOAT_MATH, **forwards()}
-    fwd, rev, inlined = [], [], set()
+    fwd, rev, inlined = [], [], {}
     for name in _ORDER:
         op, k = OPS[name], CODES[name]
         terms = traced_terms(op) if op.arity in (1, 2) else None
         if terms is None:
             continue                     # GENERIC entries
-        inlined.add(name)
+        inlined[name] = k
         head = "if" if not fwd else "elif"
         args = ("v[a]", "v[b]")[:op.arity]
         inline = _INLINE.get(op.fwd)
@@ -98,7 +98,7 @@ def reverse(v, adj, tape):
     env["_generic"] = _generic
     loops = compile(source, "<exprgrad.tape: interpreter loops>", "exec")
     exec(loops, env)  # safe: source built from the registry's rules only, never user text
-    _loops.extend((env["forward"], env["reverse"], frozenset(inlined)))
+    _loops.extend((env["forward"], env["reverse"], inlined))
     return _loops
 
 
@@ -120,15 +120,16 @@ class Tape:
     def __init__(self, graph: Graph, roots: Sequence[Node], params: Sequence[str]):
         self.graph, self.roots = graph, list(roots)
         self.order = graph.order(self.roots)
-        inlined = (_loops or _generate())[2]
+        code = (_loops or _generate())[2].get        # None: not inlined
         base: list = [None] * len(graph.nodes)
         forward = []
         entry = forward.append
         for node in self.order:
             args = node.args
             if args:
-                if node.op in inlined:
-                    entry((CODES[node.op], node.index, args[0].index, args[-1].index))
+                k = code(node.op)
+                if k is not None:
+                    entry((k, node.index, args[0].index, args[-1].index))
                 else:
                     entry((GENERIC, node.index, OPS[node.op], tuple(a.index for a in args)))
             elif node.op == "const":
