@@ -88,6 +88,12 @@ def run_process(*argv: str, stdin: str | None = None, env: dict | None = None,
                           text=True, input=stdin, env=env, cwd=cwd or ROOT, timeout=120)
 
 
+def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -c CODE`` in a subprocess that imports this checkout's exprgrad."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=timeout)
+
+
 def run_example(name: str, argv: list[str], capsys) -> tuple[int, str]:
     """``examples/NAME``'s ``main(argv)`` in this process: (exit status, its stdout)."""
     spec = importlib.util.spec_from_file_location(f"example_{Path(name).stem}",

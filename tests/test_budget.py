@@ -7,13 +7,10 @@ assertions: without the budget these inputs ran for minutes.
 from __future__ import annotations
 
 import gc
-import os
 import signal
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import sympy
@@ -23,9 +20,8 @@ from exprgrad import budget
 from exprgrad.budget import Budget, shared
 from exprgrad.check import check
 
-from helpers import run_cli
+from helpers import run_cli, run_python
 
-ROOT = Path(__file__).resolve().parent.parent
 SLACK = 20.0
 PRODUCT = " * ".join(f"tanh(x{i} + {i})" for i in range(300))      # 300 factors, 5 KB
 
@@ -250,6 +246,5 @@ def test_a_guard_returns_under_a_profiler():
             "sys.setprofile(lambda *args: None)\n"
             "with Budget().guard('nothing'):\n    pass\n"
             "sys.setprofile(None)\nprint('returned')")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=SLACK, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = run_python(code, timeout=SLACK)
     assert done.stdout.strip() == "returned", done.stderr

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import exprgrad as eg
 from exprgrad import lalr, syntax
+from helpers import run_python
 from strategies import programs
 
 P = importlib.import_module("exprgrad.parse")     # the module (exprgrad.parse is the function)
@@ -191,8 +192,8 @@ def test_parsing_imports_lark_only_for_an_error():
             "print('lark' in sys.modules)\n"
             "try:\n    exprgrad.compile('x +')\nexcept exprgrad.ExprSyntaxError:\n"
             "    print('lark' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "True"]
 
 
