@@ -441,13 +441,14 @@ def main(argv=None) -> int:
         [*STAGES, "library"]))
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.one:
+    if args.one or args.cprofile:
         from exprgrad import limits
         # The workloads reach 4.3 MB and 1.3 M nodes, past the default limits (2 MB, 1 M
         # nodes): raised as a user with such programs raises them (exprgrad/limits.py).
         # (Importing exprgrad here also keeps its imports off the first stage's clock.)
         limits.MAX_SOURCE_CHARS = max(limits.MAX_SOURCE_CHARS, 10_000_000)
         limits.MAX_NODES = max(limits.MAX_NODES, 10_000_000)
+    if args.one:
         what, name, size = args.one
         size = int(size)
         result = (measure_stages(name, size, 3 if size <= 10_000 else 1) if what == "stages"

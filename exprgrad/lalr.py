@@ -9,8 +9,9 @@ statement again and says what is wrong (parse.py).  Only the accepting path is h
 - one regular expression, the grammar's terminals in the order lark's lexer tries them, reads
   a token and whatever lark skips before it; a token is a tuple (type, text, start, end, line,
   column), cheaper to make than lark's Token;
-- states and actions are lists and dicts of ints; a chain of unit reductions
-  (``?sum: product``: atom → power → unary → product) is one dict lookup, remembered;
+- states and actions are lists and dicts of ints; a reduction's goto and the chain of unit
+  reductions after it (``?sum: product``: atom → power → unary → product), with the next
+  action, is one dict lookup, remembered;
 - each node is one call of its builder, with the rule's values as arguments.
 
 lark's parser costs about 4× as much per token (benchmarks/parse_speed.py).  Nothing recurses.
@@ -47,7 +48,7 @@ class Table:
             raise NotImplementedError("the table names a builder that is not there")
         self.rules = [(how, size, origin, builders[build] if build else None)
                       for how, size, origin, build in data["rules"]]
-        self.units: dict[tuple, int] = {}     # see `run`
+        self.after: dict[tuple, tuple] = {}   # see `run`
         self.regex = re.compile(data["regex"], data["flags"])
         self.tail = re.compile(data["tail"], data["flags"])
         self.skip = re.compile(data["tail"].removesuffix(r"\Z"), data["flags"])
@@ -161,11 +162,11 @@ def _gather(values: list) -> list:
 
 def run(text: str, table: Table):
     """The tree the builders make of `text`; raises `GaveUp` where it does not parse."""
-    action, goto, rules = table.action, table.goto, table.rules
+    action, rules, after = table.action, table.rules, table.after
     stack = [table.start]
     values: list = []
     push, vpush = stack.append, values.append
-    units, separators = table.units, table.separators
+    separators = table.separators
     line, line_start, depth, end, statement = 1, 0, 0, 0, 0
     # Lines are counted at the newlines' offsets, wherever they are (a newline token, a
     # backslash-newline): a token past the next newline starts a new line.
@@ -192,44 +193,40 @@ def run(text: str, table: Table):
         elif kind == "_NEWLINE" and depth:
             continue
         lexed_in = stack[-1]
+        try:
+            act = action[lexed_in][kind]
+        except KeyError:
+            act = None
         while True:
-            try:
-                act = action[stack[-1]][kind]
-            except KeyError:
-                raise GaveUp(statement, tok, _expected(action, lexed_in, stack[-1], kind)) \
-                    from None
+            if act is None:
+                raise GaveUp(statement, tok, _expected(action, lexed_in, stack[-1], kind))
             if act >= 0:
                 push(act)
                 vpush(tok)
                 if kind in separators:
                     statement = start
                 break
-            how, size, origin, build = rules[~act]
-            if how == _UNIT:
-                # A chain of unit reductions (atom → power → unary → product) replaces the top
-                # state and leaves the one below: its end depends only on these three.
-                key = (stack[-2], stack[-1], kind)
-                top = units.get(key)
-                if top is None:
-                    top = goto[stack[-2]][origin]
-                    while True:
-                        nxt = action[top].get(kind)
-                        if nxt is None or nxt >= 0 or rules[~nxt][0] != _UNIT:
-                            break
-                        top = goto[stack[-2]][rules[~nxt][2]]
-                    units[key] = top
-                stack[-1] = top
-            elif how == _ONE:
+            rule = ~act
+            how, size, origin, build = rules[rule]
+            if how == _ONE:
                 values[-1] = build(values[-1])
-                stack[-1] = goto[stack[-2]][origin]
+                del stack[-1]
             elif how == _THREE:
                 right = values.pop()
                 middle = values.pop()
                 values[-1] = build(values[-1], middle, right)
-                del stack[-2:]
-                stack[-1] = goto[stack[-2]][origin]
+                del stack[-3:]
             else:
-                _reduce(stack, values, goto, how, size, origin, build)
+                _pop_reduce(stack, values, how, size, build)
+            # The state after the reduction and the unit reductions that follow it (a chain
+            # such as atom → power → unary → product leaves the values as they are): it
+            # depends only on the state below, the rule and the token, so it is remembered.
+            key = (stack[-1], rule, kind)
+            found = after.get(key)
+            if found is None:
+                found = after[key] = _after(table, stack[-1], origin, kind)
+            top, act = found
+            push(top)
     if end != len(text) and not table.tail.match(text, end):
         # a character no terminal matches, after what the lexer skips
         raise GaveUp(statement, offset=table.skip.match(text, end).end())
@@ -238,9 +235,24 @@ def run(text: str, table: Table):
         if act is None or act >= 0:
             raise GaveUp(statement, ("$END", "", len(text), len(text), line, 1),
                          action[stack[-1]])
-        _reduce(stack, values, goto, *rules[~act])
+        how, size, origin, build = rules[~act]
+        _pop_reduce(stack, values, how, size, build)
+        stack.append(table.goto[stack[-1]][origin])
         if stack[-1] == table.end:
             return values[-1]
+
+
+def _after(table: Table, below: int, origin: str, kind: str) -> tuple:
+    """``(state, action)``: the state that the goto from `below` on `origin` reaches, after
+    the unit reductions the token `kind` then makes, and the action of `kind` there (None:
+    the token is not expected)."""
+    goto, action, rules = table.goto, table.action, table.rules
+    top = goto[below][origin]
+    while True:
+        act = action[top].get(kind)
+        if act is None or act >= 0 or rules[~act][0] != _UNIT:
+            return top, act
+        top = goto[below][rules[~act][2]]
 
 
 def _expected(action: list, lexed_in: int, state: int, kind: str) -> set:
@@ -252,9 +264,9 @@ def _expected(action: list, lexed_in: int, state: int, kind: str) -> set:
     return set(action[state])
 
 
-def _reduce(stack: list, values: list, goto: list, how: int, size: int, origin: str,
-            build) -> None:
-    """A reduction, in general: pop `size` values, push what the rule makes of them."""
+def _pop_reduce(stack: list, values: list, how: int, size: int, build) -> None:
+    """A reduction, in general: pop `size` states and values, push the value the rule makes
+    of them (the caller pushes the state)."""
     if size:
         args = values[-size:]
         del values[-size:]
@@ -268,4 +280,3 @@ def _reduce(stack: list, values: list, goto: list, how: int, size: int, origin: 
         values.append(args[0])
     else:
         values.append(build(*args))
-    stack.append(goto[stack[-1]][origin])

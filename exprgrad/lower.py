@@ -22,6 +22,7 @@ The graph may not grow past `limits.MAX_NODES`.  The rules (SPEC §1):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from . import limits, suggest, syntax as ast
 from .errors import (ArityError, Span, ExprSyntaxError, ReassignmentError, UnknownFunctionError,
@@ -72,13 +73,14 @@ class _Lowerer:
         last = len(self.statements) - 1
         outputs: list[Node] = []
         for i, stmt in enumerate(self.statements):
-            if isinstance(stmt, ast.FuncDef):
+            kind = type(stmt)
+            if kind is ast.Assign:
+                outputs = self.assign(stmt, i)
+            elif kind is ast.FuncDef:
                 self.define(stmt, i)
                 if i == last:
                     raise self.error(ExprSyntaxError, "the program ends with a function "
                                      "definition: add an expression that uses it", stmt.span)
-            elif isinstance(stmt, ast.Assign):
-                outputs = self.assign(stmt, i)
             else:
                 if i != last:
                     raise self.error(ExprSyntaxError, "only the last statement can be a bare "
@@ -182,16 +184,28 @@ class _Lowerer:
             node, sc, ready = stack.pop()
             kind = type(node)
             if kind is ast.Binary:
+                # A leaf operand gets no stack entry: a left one is resolved now, a right one
+                # when the left operand is done (the order of a walk of the tree, so nodes are
+                # numbered and errors found in the same order).
                 if not ready:
                     left, right = node.left, node.right
-                    if type(left) in _LEAVES and type(right) in _LEAVES:
-                        a, b = self.leaf(left, sc), self.leaf(right, sc)   # no stack entries
-                        n = apply(node.op, a, b)
+                    if type(left) in _LEAVES:
+                        a = self.leaf(left, sc)
+                        if type(right) in _LEAVES:
+                            n = apply(node.op, a, self.leaf(right, sc))
+                        else:
+                            push(a)
+                            stack += ((node, sc, True), (right, sc, False))
+                            continue
+                    elif type(right) in _LEAVES:
+                        stack += ((node, sc, True), (left, sc, False))
+                        continue
                     else:
                         stack += ((node, sc, True), (right, sc, False), (left, sc, False))
                         continue
                 else:
-                    b = results.pop()
+                    right = node.right
+                    b = self.leaf(right, sc) if type(right) in _LEAVES else results.pop()
                     n = apply(node.op, results.pop(), b)
             elif kind in _LEAVES:
                 n = self.leaf(node, sc)
@@ -213,26 +227,38 @@ class _Lowerer:
                 continue
             elif not ready:
                 stack.append((node, sc, True))
-                stack.extend((child, sc, False) for child in reversed(_operands(node)))
+                operands = node.args if kind is ast.Call else _operands(node)
+                if len(operands) == 1:
+                    stack.append((operands[0], sc, False))
+                else:
+                    stack += [(child, sc, False) for child in reversed(operands)]
                 continue
             elif kind is ast.Unary:
                 n = apply("neg", results.pop()) if node.op == "neg" else results.pop()
             elif kind is ast.Call:
-                if self.function_arity(node, sc.visible_before) == "user":
-                    fn = self.functions[node.func.id]
-                    stack.append((_Inline(fn, len(node.args)), sc, True))
-                    continue
-                value = self.builtin_call(node, results)
-                if isinstance(value, list):
-                    if not (many and node is root):
-                        raise self.error(ExprSyntaxError, f"{node.func.id}(...) gives "
-                                         f"{len(value)} values: unpack them (`p1, p2 = "
-                                         f"{node.func.id}(...)`) or end the program with it",
-                                         node.span)
-                    for v in value:
-                        graph.note_span(v, node.span)
-                    return value
-                n = value
+                # A built-in that is one op, called with the op's arity (the usual call, such
+                # as tanh(x)), is its node: no general checks, no rule.  A name in _DIRECT is
+                # never a user function (define() refuses it).
+                op = _DIRECT.get((node.func.id, len(node.args)))
+                if op is not None and len(node.args) == 1:
+                    n = apply(op, results.pop())
+                elif op is not None:
+                    n = self.builtin_call(node, results)
+                else:
+                    if self.function_arity(node, sc.visible_before) == "user":
+                        fn = self.functions[node.func.id]
+                        stack.append((_Inline(fn, len(node.args)), sc, True))
+                        continue
+                    n = self.builtin_call(node, results)
+                    if isinstance(n, list):
+                        if not (many and node is root):
+                            raise self.error(ExprSyntaxError, f"{node.func.id}(...) gives "
+                                             f"{len(n)} values: unpack them (`p1, p2 = "
+                                             f"{node.func.id}(...)`) or end the program with "
+                                             "it", node.span)
+                        for v in n:
+                            graph.note_span(v, node.span)
+                        return n
             elif kind is ast.Tuple:
                 raise self.error(ExprSyntaxError, "several values separated by commas can only "
                                  "be the program's outputs or be assigned to as many names",
@@ -241,7 +267,7 @@ class _Lowerer:
                 raise TypeError(f"cannot lower {kind.__name__}")
             push(n)
             if n not in spans:
-                spans[n] = Span(node.line, node.column, node.start, node.end)
+                spans[n] = new_span((node.line, node.column, node.start, node.end))
                 if len(nodes) > max_nodes:
                     raise limits.node_limit_error(node.span, self.source)
         return [results.pop()] if many else results.pop()
@@ -268,7 +294,7 @@ class _Lowerer:
                         n = self.global_name(node, sc)
         spans = graph.spans
         if n not in spans:
-            spans[n] = Span(node.line, node.column, node.start, node.end)
+            spans[n] = new_span((node.line, node.column, node.start, node.end))
         return n
 
     def global_name(self, node: ast.Name, sc: _Scope) -> Node:
@@ -328,10 +354,13 @@ class _Lowerer:
                           suggestions=tuple([instead] if instead else close))
 
     def builtin_call(self, call: ast.Call, results: list) -> Node:
-        name = call.func.id
-        args = results[-len(call.args):] if call.args else []
-        del results[len(results) - len(call.args):]
-        return FUNCTIONS[name].build(self.graph.math, *args)
+        first = len(results) - len(call.args)
+        args = results[first:]
+        del results[first:]
+        fn = FUNCTIONS[call.func.id]
+        if fn.direct:       # one node of its op: built without the rule's layers of calls
+            return self.graph.apply(fn.op, *args)
+        return fn.build(self.graph.math, *args)
 
 
 @dataclass
@@ -364,14 +393,21 @@ class _Inlined:
 
 
 _LEAVES = (ast.Name, ast.Num)
+# (name, argument count) → op, for the built-ins a call of which is one node of an op.
+_DIRECT = {(name, fn.arities[0]): fn.op for name, fn in FUNCTIONS.items()
+           if fn.direct and not fn.variadic and len(fn.arities) == 1}
+# `Span(...)` without the named tuple's Python-level __new__ (a Span per IR node).
+new_span = partial(tuple.__new__, Span)
 
 
 def _targets(stmt: ast.Node) -> list[ast.Name]:
     """The names a statement assigns (a function definition: its name)."""
-    if isinstance(stmt, ast.FuncDef):
+    kind = type(stmt)
+    if kind is ast.Assign:
+        target = stmt.target
+        return list(target.items) if type(target) is ast.Tuple else [target]
+    if kind is ast.FuncDef:
         return [stmt.name]
-    if isinstance(stmt, ast.Assign):
-        return list(stmt.target.items) if isinstance(stmt.target, ast.Tuple) else [stmt.target]
     return []
 
 

@@ -536,6 +536,7 @@ class Builtin:
     build: Callable
     variadic: bool = False
     multi: bool = False
+    direct: bool = False           # `build` is ``m.<op>(*args)``: one node of `op`
 
     def accepts(self, n: int) -> bool:
         return n >= self.arities[0] if self.variadic else n in self.arities
@@ -581,8 +582,9 @@ def _softmax(m, *zs):
 
 #: names callable from exprgrad text
 FUNCTIONS: dict[str, Builtin] = {
-    o.name: Builtin(o.name, o.name, (o.arity,), _call(o.name)) for o in OPS.values() if o.public}
-FUNCTIONS["ln"] = Builtin("ln", "log", (1,), _call("log"))
+    o.name: Builtin(o.name, o.name, (o.arity,), _call(o.name), direct=True)
+    for o in OPS.values() if o.public}
+FUNCTIONS["ln"] = Builtin("ln", "log", (1,), _call("log"), direct=True)
 FUNCTIONS["log"] = Builtin("log", "log", (1, 2), _log)
 FUNCTIONS["max"] = Builtin("max", "max", (2,), _fold("max"), variadic=True)
 FUNCTIONS["min"] = Builtin("min", "min", (2,), _fold("min"), variadic=True)

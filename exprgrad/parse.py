@@ -159,7 +159,9 @@ def valid_name(text: str) -> bool:
 
 def name(tok):                          # `NAME -> name`
     text = tok[1]
-    if not valid_name(text):
+    # The token matched the grammar's NAME, which is `_WORD` (a test says so): only the
+    # identifier rule is left to check (the full check costs twice the node).
+    if not text.isidentifier():
         hint = ": write powers as x^2" if any(c in _SUPERSCRIPTS for c in text) else ""
         raise _Rejected(_span(tok), f"{text!r} is not a valid name{hint}")
     return ast.Name(tok[4], tok[5], tok[2], tok[3], text)
@@ -194,6 +196,8 @@ def tuple_(items):                      # `tuple: expr (_COMMA expr)+`
 
 
 def assign(target, eq, value):          # `exprs ASSIGN exprs -> assign`
+    if type(target) is ast.Name:        # the usual statement, without the general checks
+        return ast.Assign(target.line, target.column, target.start, value.end, target, value)
     where = target.line, target.column, target.start, value.end
     if isinstance(target, ast.Name) or (isinstance(target, ast.Tuple) and all(
             isinstance(t, ast.Name) for t in target.items)):

@@ -84,6 +84,14 @@ def test_the_fast_driver_runs_this_grammar():
     assert P._fast_table() is not None
 
 
+def test_the_grammars_names_are_words():
+    """The `name` builder checks only str.isidentifier: NAME tokens already match `_WORD`."""
+    assert f"(?P<NAME>{P._WORD.pattern})" in P._fast_table().regex.pattern
+    assert P.valid_name("x²") is False and P.valid_name("θ_1") is True
+    with pytest.raises(eg.ExprSyntaxError, match="not a valid name"):
+        eg.compile("x² + 1")
+
+
 @pytest.mark.parametrize("text", CORPUS + BAD)
 def test_drivers_agree_on_the_corpus(text):
     result = both_agree(text)
