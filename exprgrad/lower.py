@@ -60,9 +60,13 @@ class _Lowerer:
         self.keep: list = []                # those Fractions (their ids stay theirs)
         # Where each name is (first) assigned, to tell "used before assignment" from "variable".
         self.assigned_at: dict[str, int] = {}
+        assigned_at = self.assigned_at
         for i, stmt in enumerate(self.statements):
-            for target in _targets(stmt):
-                self.assigned_at.setdefault(target.id, i)
+            if type(stmt) is ast.Assign and type(stmt.target) is ast.Name:
+                assigned_at.setdefault(stmt.target.id, i)       # the usual statement
+            else:
+                for target in _targets(stmt):
+                    assigned_at.setdefault(target.id, i)
 
     def error(self, cls, message, span, **extra):
         return cls(message, span, self.source, **extra)
@@ -129,7 +133,10 @@ class _Lowerer:
         targets = _targets(stmt)
         for target in targets:
             self.check_new_name(target, "name")
-        nodes = self.values(stmt.value, _Scope({}, index))
+        value = stmt.value
+        scope = _Scope({}, index)
+        nodes = (self.expr(value, scope, many=True) if type(value) is not ast.Tuple
+                 else self.values(value, scope))
         if len(nodes) != len(targets):
             def count(k, what):
                 return f"one {what}" if k == 1 else f"{k} {what}s"

@@ -189,17 +189,16 @@ class Tape:
         for s in self.slots:
             if s is not None:
                 active[s] = 1
-        for e in self.forward:
-            if e[0] == GENERIC:
-                active[e[1]] = any(active[j] for j in e[3])
+        for k, i, a, b in self.forward:
+            if k == GENERIC:
+                active[i] = any(active[j] for j in b)
             else:
-                active[e[1]] = active[e[2]] | active[e[3]]
+                active[i] = active[a] | active[b]
         has = bytearray(len(self.base))          # has an adjoint already
         has[self.roots[0].index] = 1
         entries = []
         add = entries.append
-        for e in reversed(self.forward):
-            k, i, a, b = e
+        for k, i, a, b in reversed(self.forward):
             if not has[i]:
                 continue
             if k == GENERIC:
@@ -210,13 +209,18 @@ class Tape:
                 if any(modes):
                     add((k, i, a, b, tuple(modes), 0))
                 continue
-            ma = SKIP if not active[a] else MORE if has[a] else FIRST
-            has[a] |= active[a]
+            if active[a]:
+                ma = MORE if has[a] else FIRST
+                has[a] = 1
+            else:
+                ma = SKIP
             if b == a and k not in _BINARY:
                 mb = SKIP                         # a one-argument op (its entry repeats a)
+            elif active[b]:
+                mb = MORE if has[b] else FIRST
+                has[b] = 1
             else:
-                mb = SKIP if not active[b] else MORE if has[b] else FIRST
-                has[b] |= active[b]
+                mb = SKIP
             if ma or mb:
                 add((k, i, a, b, ma, mb))
         return entries
