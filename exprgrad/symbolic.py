@@ -37,6 +37,7 @@ False
 from __future__ import annotations
 
 import math
+import sys
 from functools import lru_cache
 
 import sympy
@@ -139,8 +140,11 @@ def to_sympy(graph: Graph, root: Node | None = None, expanded: bool = False,
             elif node.op == "const":
                 expr = sympy.Rational(node.payload.numerator, node.payload.denominator)
             else:
+                args = [done[a.index] for a in node.args]
+                if node.op == "pow" and all(a.is_Rational for a in args):
+                    _check_exact_power(*args)
                 try:
-                    expr = OPS[node.op].sym(sympy, *(done[a.index] for a in node.args))
+                    expr = OPS[node.op].sym(sympy, *args)
                 except (ValueError, TypeError) as err:
                     # sympy's Max and Min refuse an undefined argument (max(1/0, x): zoo)
                     raise skipped(f"{node.op} of an undefined value ({err})") from None
@@ -148,6 +152,23 @@ def to_sympy(graph: Graph, root: Node | None = None, expanded: bool = False,
                     expr = expr.rewrite(HYPERBOLIC, sympy.exp, deep=False)
             done[node.index] = expr
     return done[root.index]
+
+
+def _check_exact_power(base: sympy.Rational, exponent: sympy.Rational) -> None:
+    """Refuse a power of constants whose exact value has more digits than Python prints
+    (`sys.get_int_max_str_digits`, 4,300): the IR declined to fold it (past
+    `limits.MAX_CONSTANT_BITS`), and sympy computes it exactly in one C call that no budget
+    interrupts (``x - pow(4.9e-324, 1.7976931348623157e308)``, ``y + 2^10000000000`` hung).
+    The digits of p/q to the power r/s are about |r/s| * log10(max(|p|, q))."""
+    limit = sys.get_int_max_str_digits() or 4300
+    size = max(abs(base.p), base.q)
+    if size <= 1 or exponent.is_zero:
+        return
+    digits = abs(float(exponent)) * size.bit_length() * math.log10(2)
+    if digits > limit:
+        about = f"about {digits:.3g}" if math.isfinite(digits) else "more than 1e308"
+        raise skipped(f"a number in the closed form has more than {limit:,} digits (a "
+                      f"constant power of {about} digits)")
 
 
 def tidy(expr: sympy.Expr) -> sympy.Expr:

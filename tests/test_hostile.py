@@ -61,6 +61,30 @@ def test_bounded_work(case):
         assert safe_to_print(got[1])
 
 
+@pytest.mark.parametrize("text", ["y + 2**10000000000", "y*3^(10^9)", "((1e-300^64)^64)^64*y",
+                                  "y - pow(4.9e-324, 1.7976931348623157e308)"])
+def test_a_huge_constant_power_skips_the_closed_form_at_once(text):
+    """sympy computes an exact power of constants in one C call that no budget interrupts:
+    ``y - pow(4.9e-324, 1.7976931348623157e308)`` hung the check (found by the fuzzer's CI
+    sample, where it was only ever "skipped" after 20 s).  It is refused before sympy sees it,
+    with the reason the printer gives for a long number."""
+    f = eg.compile(text)
+    with deadline(60):
+        with pytest.raises(eg.SymbolicError, match="more than 4,300 digits"):
+            f.sympy
+        with pytest.raises(eg.SymbolicError, match="more than 4,300 digits"):
+            f.derivatives
+    small = eg.compile("y + 2^1000")                      # 302 digits: still exact
+    assert small.sympy.args[0] == 2 ** 1000
+
+
+def test_a_huge_constant_power_leaves_the_check_to_finite_differences():
+    with deadline(60):
+        code, out, err = run_cli("y - pow(4.9e-324, 1.7976931348623157e308)", "--at", "y=2")
+    assert code == 0 and "sympy: 1 of 1 skipped" in out and "4,300 digits" in out, out + err
+    assert out.rstrip().endswith("(relative tolerances: finite differences 1e-06)")
+
+
 def test_user_functions_expand_once_per_distinct_call():
     f = eg.compile(nested_functions(40))
     assert len(f.ir.order()) == 42                      # y and one add per level
