@@ -434,6 +434,9 @@ def test_soak():
         with FINDINGS.open("a", encoding="utf-8") as out:
             for f in found[before:]:
                 out.write(json.dumps(f, default=str) + "\n")
+        # The count so far, for a soak that is stopped or dies: <findings file>.count
+        Path(f"{FINDINGS}.count").write_text(
+            f"{counted[0]} programs, {len(found)} findings, {len(skipped)} skipped\n")
     soak()
     print(f"soak: {counted[0]} programs, {len(found)} findings in {FINDINGS}, "
           f"{len(skipped)} skipped (reference slower than {SLOW} s)")
