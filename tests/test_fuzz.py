@@ -171,16 +171,25 @@ def justified(graph, point: dict, roots=None) -> bool:
         else:
             xs = [vals[a.index] for a in node.args]
             try:
-                vals[node.index] = OPS[node.op].fwd(*xs)
+                vals[node.index] = out = OPS[node.op].fwd(*xs)
             except FLOAT_ERRORS:
-                args = [sympy.Float(x, DIGITS + 10) for x in xs]
-                try:
-                    if not _defined(_number(OPS[node.op].sym(sympy, *args))):
-                        return True
-                except (ZeroDivisionError, OverflowError, ValueError, TypeError, MemoryError):
-                    return True
-                return overflows_inside(node.op, xs)
+                return _undefined_at(node.op, xs) or overflows_inside(node.op, xs)
+            # The IEEE form of the same: an op that returns ±inf or nan from finite float
+            # arguments where it is undefined there (xlogy(1, 0) = -inf, d/db a^b at a base
+            # that underflowed to 0: sigmoid(-2.6e300) is 0.0, its exact value is not).
+            if not math.isfinite(out) and all(math.isfinite(x) for x in xs) and \
+                    _undefined_at(node.op, xs):
+                return True
     return False
+
+
+def _undefined_at(op: str, xs: list) -> bool:
+    """`op` is undefined, or beyond the double range, at the float arguments `xs`."""
+    args = [sympy.Float(x, DIGITS + 10) for x in xs]
+    try:
+        return not _defined(_number(OPS[op].sym(sympy, *args)))
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError, MemoryError):
+        return True
 
 
 # ---- the values a float forward computes on the way ------------------------------------------
@@ -515,6 +524,10 @@ def test_a_raise_near_subnormals_that_nothing_overflows_is_a_finding():
     ("(pow(y, z) - erf(1e-8))", {"y": 3.7961756070391427e-134, "z": 1e-08}),
     # sympy's diff raises ValueError on Min(pi**-z, zoo/log(z)): "symbolic side skipped"
     ("min(pow(pi, (-z)), log(-0, z))", {"z": 1.0}),
+    # a base that underflowed to 0.0 (its exact value is not 0): d/db a^b = a^b*log(0) is
+    # -inf in floats, then nan; undefined at the float arguments, as a raise would be
+    ("pow(sigmoid((x / 1e-300)), (-(x * -0)))", {"x": -2.602407540934495}),
+    ("atan2(pow((pi ** x), (0.5 * y)), (-0 * y))", {"x": -1.7916812946168846e+23, "y": 0.0}),
 ])
 def test_the_soaks_false_alarms_stay_fixed(case):
     """Findings of the 2026-12-01 soak that were the fuzzer's (or sympy's) and not a path's."""
