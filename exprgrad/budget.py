@@ -94,7 +94,13 @@ class Budget:
         # that lands while arming (a budget with microseconds left) is this guard's, and the
         # finally disarms it whatever bytecode it landed on.  Left armed, it would fire every
         # `_REPEAT` seconds into whatever code runs next, outside any guard.
-        alarm = _Alarm(left)
+        # The frame running the `with` statement (this generator's caller's caller, below
+        # contextlib's __enter__): the watchdog fires only while it is on the thread's stack.
+        # An exception landing in __enter__ after the yield (Ctrl-C, a host's SIGALRM, a
+        # timeout due at once) leaves this generator suspended with the alarm armed and no
+        # __exit__ to come; the traceback keeps it alive, and the alarm would fire every
+        # `_REPEAT` seconds into code outside any guard (it crashed a fuzzer soak's pytest).
+        alarm = _Alarm(left, sys._getframe(2))
         try:
             try:
                 _WATCHDOG.arm(alarm)
@@ -188,6 +194,7 @@ class _Watchdog:
             try:
                 with self.cond:
                     self.armed.discard(alarm)
+                    alarm.frame = None          # a frame kept alive by nothing else
                     # Only if the watchdog raised one for this thread: withdrawing none
                     # still sets CPython's (3.11) eval breaker, and a thread run under a
                     # profiler (cProfile, sys.setprofile) then spun for ever in this lock's
@@ -204,7 +211,12 @@ class _Watchdog:
             raise interrupted
 
     def _fire(self, alarm: "_Alarm", now: float) -> None:
-        """Interrupt `alarm`'s thread (called with `cond` held), and again after `_REPEAT`."""
+        """Interrupt `alarm`'s thread (called with `cond` held), and again after `_REPEAT`;
+        drop the alarm instead if its `with` statement is no longer running (abandoned)."""
+        if not _on_stack(alarm.thread, alarm.frame):
+            self.armed.discard(alarm)
+            alarm.frame = None
+            return
         alarm.due, alarm.fired = now + _REPEAT, True
         _RAISE_IN(alarm.thread, _Timeout)
 
@@ -212,7 +224,7 @@ class _Watchdog:
         with self.cond:
             while True:
                 now = time.monotonic()
-                for alarm in self.armed:
+                for alarm in list(self.armed):
                     if alarm.due <= now:
                         self._fire(alarm, now)
                 soonest = min((a.due for a in self.armed), default=None)
@@ -220,13 +232,26 @@ class _Watchdog:
 
 
 class _Alarm:
-    """One guard's time limit: `seconds` from when it is armed, the thread to interrupt, and
-    whether the watchdog did (set under its lock, so the guard can tell its own timeout from
-    an outer guard's)."""
-    __slots__ = ("seconds", "due", "thread", "fired")
+    """One guard's time limit: `seconds` from when it is armed, the thread to interrupt, the
+    frame whose `with` statement the guard serves, and whether the watchdog fired (set under
+    its lock, so the guard can tell its own timeout from an outer guard's)."""
+    __slots__ = ("seconds", "due", "thread", "fired", "frame")
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, frame=None):
         self.seconds, self.due, self.thread, self.fired = seconds, 0.0, 0, False
+        self.frame = frame
+
+
+def _on_stack(thread: int, frame) -> bool:
+    """`frame` is running in `thread` (it or a frame it called is executing)."""
+    if frame is None:
+        return True
+    top = sys._current_frames().get(thread)
+    while top is not None:
+        if top is frame:
+            return True
+        top = top.f_back
+    return False
 
 
 class _QuietTimeouts:

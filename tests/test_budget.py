@@ -172,6 +172,23 @@ def test_a_timeout_landing_as_the_guard_arms_is_the_guards(monkeypatch):
         sum(range(1000))
 
 
+def test_a_guard_abandoned_in_its_enter_never_fires_outside_it():
+    """An exception landing in contextlib's __enter__ after the guard armed (a host's SIGALRM
+    handler raising, Ctrl-C) leaves the guard's generator suspended with no __exit__ to come,
+    kept alive by the traceback.  Its alarm must not fire into the code that runs next: it
+    did, every 50 ms, and crashed a fuzzer soak inside pytest's own reporting."""
+    def enter_and_abandon():
+        held = Budget(seconds=0.05).guard("converting")
+        held.__enter__()                # armed; the `with` never ran, no __exit__ will
+        return held
+    held = enter_and_abandon()
+    end = time.monotonic() + 0.4        # past the deadline and several repeats
+    while time.monotonic() < end:
+        sum(range(1000))
+    assert not budget._WATCHDOG.armed   # the watchdog dropped it: its frame had returned
+    del held
+
+
 def test_a_timeout_landing_in_a_gc_callback_is_not_reported_and_still_ends_the_guard(
         monkeypatch):
     """A timeout can land where Python cannot raise it, in a gc callback (a test runner's,
