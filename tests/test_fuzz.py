@@ -407,6 +407,9 @@ def _run(programs: list, found: list, skipped: list | None = None) -> None:
             except TimeoutError:
                 if skipped is not None:
                     skipped.append(case)
+            except Exception as exc:    # noqa: BLE001 - escaped exprgrad or sympy: a finding,
+                found.append({"rule": "traceback", "path": "findings", "text": case[0],
+                              "point": case[1], "detail": f"{type(exc).__name__}: {exc}"})
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old)
