@@ -164,6 +164,10 @@ PATHS_DISAGREE = [
     # but a^(b-1) is 2e323 (found by the soak; PyTorch's backward gives inf there, jax.grad nan)
     ("x^x", {"x": 5e-324}, ("raise", 1.0, (math.inf,))),
     ("pow(x, z)", {"x": 5e-324, "z": 5e-324}, ("raise", 1.0, (math.inf, math.log(5e-324)))),
+    # an overflowed base to the power 0.5: C's pow(-inf, 0.5) is +inf, NumPy's arrays take
+    # sqrt (nan) -- the "numpy functions" policy rule (found by the soak)
+    ("pow(-(z ** y), 0.5)", {"y": 5092192290755737.0, "z": 5092192290755737.0},
+     ("raise", math.inf, (math.nan, math.nan))),
 ]
 
 # ---- safe output ---------------------------------------------------------------------------------
