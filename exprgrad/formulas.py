@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import sympy
 
 from .errors import ExprError
-from .symbolic import Budget, skipped, symbol
+from .symbolic import Budget, bounded, skipped, symbol
 
 #: IR nodes; bigger closed forms are unreadable as one formula (notebook LaTeX)
 LATEX_LIMIT = 300
@@ -40,6 +40,7 @@ def _printing():
                       f"{sys.get_int_max_str_digits():,} digits") from None
 
 
+@bounded
 def text(expr: sympy.Expr) -> str:
     """``str(expr)`` (sympy syntax); SymbolicError for numbers too long to print."""
     with _printing():
@@ -59,6 +60,7 @@ def _names_as_written():
     return Printer({"use_unicode": True, "wrap_line": False})
 
 
+@bounded
 def pretty_equation(lhs: str, expr: sympy.Expr) -> str:
     """``lhs = <expr>`` with sympy's unicode pretty printer (variable names as written),
     `lhs` on the formula's baseline (a fraction puts it beside the bar), unwrapped."""
@@ -78,6 +80,7 @@ def pretty_equation(lhs: str, expr: sympy.Expr) -> str:
                      for i, line in enumerate(lines)).rstrip()
 
 
+@bounded
 def latex(expr: sympy.Expr) -> str:
     with _printing():
         return sympy.latex(expr)

@@ -42,7 +42,7 @@ from functools import lru_cache
 
 import sympy
 
-from .budget import Budget, shared, skipped  # noqa: F401 (shared: for callers)
+from .budget import Budget, bounded, shared, skipped  # noqa: F401 (shared: for callers)
 from .errors import SymbolicError
 from .ir import Graph, Node
 from .ops import OPS
@@ -116,6 +116,7 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
+@bounded
 def to_sympy(graph: Graph, root: Node | None = None, expanded: bool = False,
              budget: Budget | None = None) -> sympy.Expr:
     """The sympy expression of `root` (default: the output), one node at a time in
@@ -202,6 +203,7 @@ class ClosedForms:
             raise cached
         return cached
 
+    @bounded
     def derivative(self, name: str, expanded: bool = False, budget: Budget | None = None,
                    tidied: bool = True) -> sympy.Expr:
         """∂f/∂name in closed form, by `sympy.diff` of the (exp-expanded) expression;
@@ -221,6 +223,7 @@ class ClosedForms:
                     self._derivatives[key] = tidy(raw) if small <= TIDY_MAX_TREE else raw
         return self._derivatives[key]
 
+    @bounded
     def second_derivative(self, a: str, b: str, expanded: bool = False,
                           budget: Budget | None = None, tidied: bool = True) -> sympy.Expr:
         """∂²f/∂a∂b in closed form: `sympy.diff` of ∂f/∂a by b (sympy's own rules, twice)."""
@@ -254,6 +257,7 @@ def _diff(expr: sympy.Expr, name: str) -> sympy.Expr:
 
 # ---- numbers ---------------------------------------------------------------------------------
 
+@bounded
 def evaluate(expr: sympy.Expr, point: dict[str, float], budget: Budget | None = None,
              digits: int = EVAL_DIGITS) -> float | None:
     """`expr` at `point`, rounded to a float; None where it is undefined (complex, infinite,
@@ -277,6 +281,7 @@ def evaluate(expr: sympy.Expr, point: dict[str, float], budget: Budget | None = 
     return as_float(value)
 
 
+@bounded
 def node_values(graph: Graph, point: dict[str, float], budget: Budget | None = None,
                 digits: int = EVAL_DIGITS, roots: list[Node] | None = None) -> list:
     """Every node's value (of those `roots` need; default: the outputs') at `point` to

@@ -189,6 +189,24 @@ def test_a_guard_abandoned_in_its_enter_never_fires_outside_it():
     del held
 
 
+def test_a_timeout_in_the_with_statements_own_bytecodes_is_a_symbolic_error():
+    """The timeout can land in contextlib's __enter__ or __exit__, outside the guard's try
+    (the soak saw a raw _Timeout escape from __exit__): the library's functions that run
+    guards (`budget.bounded`) turn it into the SymbolicError of any timeout, and the alarm
+    that guard left armed is dropped once the function has returned."""
+    @budget.bounded
+    def job():
+        held = Budget(seconds=0.05).guard("converting")
+        held.__enter__()                # armed, and the with statement interrupted here
+        raise budget._Timeout
+    with pytest.raises(eg.SymbolicError, match="exceeded the time budget"):
+        job()
+    end = time.monotonic() + 0.4
+    while time.monotonic() < end:
+        sum(range(1000))
+    assert not budget._WATCHDOG.armed
+
+
 def test_a_timeout_landing_in_a_gc_callback_is_not_reported_and_still_ends_the_guard(
         monkeypatch):
     """A timeout can land where Python cannot raise it, in a gc callback (a test runner's,

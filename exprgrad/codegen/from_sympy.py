@@ -28,7 +28,7 @@ from ..errors import CodegenError, SymbolicError
 from ..ir import Graph, Node
 from ..ops import OPS
 from ..program import Program, Result
-from ..symbolic import Budget, symbol, to_sympy
+from ..symbolic import Budget, bounded, symbol, to_sympy
 
 def _sympy_functions() -> dict:
     """sympy function class -> registry op, read off each one-argument op's `sym` (the ops
@@ -46,6 +46,7 @@ def _sympy_functions() -> dict:
 _FUNCTIONS = _sympy_functions()
 
 
+@bounded
 def symbolic_program(graph: Graph, wrt: Sequence[str] | None = None,
                      output: int | str | None = None) -> Program:
     """Value and ``grad`` of one output (by the variables of `wrt`, default all),
