@@ -91,16 +91,12 @@ class Budget:
         left = self.remaining()
         if left <= 0:
             raise skipped(f"the time budget ({self.seconds:g} s) ran out before {what}", True)
-        # The alarm is made before the watchdog knows it and armed inside the try: a timeout
-        # that lands while arming (a budget with microseconds left) is this guard's, and the
-        # finally disarms it whatever bytecode it landed on.  Left armed, it would fire every
-        # `_REPEAT` seconds into whatever code runs next, outside any guard.
-        # The frame running the `with` statement (this generator's caller's caller, below
-        # contextlib's __enter__): the watchdog fires only while it is on the thread's stack.
-        # An exception landing in __enter__ after the yield (Ctrl-C, a host's SIGALRM, a
-        # timeout due at once) leaves this generator suspended with the alarm armed and no
-        # __exit__ to come; the traceback keeps it alive, and the alarm would fire every
-        # `_REPEAT` seconds into code outside any guard (it crashed a fuzzer soak's pytest).
+        # Armed inside the try, so a timeout landing while arming is this guard's and the
+        # finally disarms it.  The alarm keeps the frame running the `with` statement (below
+        # contextlib's __enter__), and the watchdog fires only while that frame is on the
+        # thread's stack: an exception landing in __enter__ after the yield (Ctrl-C, a host's
+        # SIGALRM) leaves this generator suspended, armed, with no __exit__ to come, and its
+        # alarm would otherwise fire every `_REPEAT` seconds into code outside any guard.
         alarm = _Alarm(left, sys._getframe(2))
         try:
             try:
@@ -130,8 +126,7 @@ def bounded(fn):
             return fn(*args, **kwargs)
         except _Timeout:
             _forget_interrupted_work()
-            raise skipped(f"{fn.__name__.strip('_').replace('_', ' ')} exceeded the time "
-                          f"budget", True) from None
+            raise skipped("sympy's work exceeded the time budget", True) from None
     return wrapper
 
 

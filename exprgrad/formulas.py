@@ -13,13 +13,12 @@ y = x⋅sin(x)
 """
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 
 import sympy
 
 from .errors import ExprError
-from .symbolic import Budget, bounded, skipped, symbol
+from .symbolic import Budget, bounded, symbol, too_long
 
 #: IR nodes; bigger closed forms are unreadable as one formula (notebook LaTeX)
 LATEX_LIMIT = 300
@@ -36,8 +35,7 @@ def _printing():
     except ValueError as err:
         if "integer string conversion" not in str(err):
             raise
-        raise skipped(f"a number in the closed form has more than "
-                      f"{sys.get_int_max_str_digits():,} digits") from None
+        raise too_long() from None
 
 
 @bounded

@@ -101,6 +101,11 @@ class Op:
     # and min at ties) and changes sign across that set; the check (check.py) uses it to say
     # "not differentiable here" and to keep finite-difference stencils off kinks.
     kink: Callable | None = None
+    # ``signed_zero(*xs)`` is true where the value follows the sign of a zero argument, which
+    # exact arithmetic (sympy, the check's 30-digit evaluation) does not have: atan2(-0, x < 0)
+    # is -pi in IEEE arithmetic on every path, +pi exactly.  The check names it instead of
+    # calling the difference lost digits.
+    signed_zero: Callable | None = None
     # Printed forms for one constant argument, ``((argument index, constant, form, precedence),
     # ...)`` (constant None: any other constant; its form, per backend like `code`, prints both
     # arguments), forms written with operators every backend shares, the other argument as "{0}";
@@ -403,7 +408,8 @@ op("atan2", 2, fwd=math.atan2,
    rules=(lambda m, g, out, y, x: g * ((x / m.hypot(x, y)) / m.hypot(x, y)),
           lambda m, g, out, y, x: -(g * ((y / m.hypot(x, y)) / m.hypot(x, y)))),
    sym=lambda s, y, x: s.atan2(y, x),
-   fn="atan2", domain=((-3, 3), (0.5, 3)), kink=lambda y, x: y if x < 0 else y + math.e * x)
+   fn="atan2", domain=((-3, 3), (0.5, 3)), kink=lambda y, x: y if x < 0 else y + math.e * x,
+   signed_zero=lambda y, x: y == 0 and math.copysign(1.0, y) < 0 and x < 0)
 # hypot(x, y) = sqrt(x^2 + y^2) without overflow or underflow of the squares (every backend's
 # hypot scales).  Its partials x/out, y/out lie in [-1, 1]; at the origin, where it has no
 # derivative, they are 0/0 (a domain error of the derivative, as sqrt's at 0).

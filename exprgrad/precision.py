@@ -128,11 +128,11 @@ def loss(graph: Graph, point: dict[str, float], floats: list, exacts: list,
     for n in order:
         # atan2(-0, x < 0) is -pi in IEEE arithmetic and +pi without signed zeros: the two
         # forwards differ by 2*pi from there on, which is a jump, not lost digits.
-        if n.op == "atan2" and exacts[n.index] is not None and floats[n.index] is not None:
-            y, x = (floats[a.index] for a in n.args)
-            if y == 0 and math.copysign(1.0, y) < 0 and x < 0:
-                result.where, result.cut = _text(graph, n), True
-                return result
+        sided = OPS[n.op].signed_zero if n.args else None
+        if sided is not None and exacts[n.index] is not None and floats[n.index] is not None \
+                and sided(*(floats[a.index] for a in n.args)):
+            result.where, result.cut = _text(graph, n), True
+            return result
     lost = {n.index: digits_lost(floats[n.index], exacts[n.index]) for n in order
             if n.args and exacts[n.index] is not None and floats[n.index] is not None}
     node = _cause(graph, point, order, floats, exacts, root, lost)

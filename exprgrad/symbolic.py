@@ -161,15 +161,19 @@ def _check_exact_power(base: sympy.Rational, exponent: sympy.Rational) -> None:
     `limits.MAX_CONSTANT_BITS`), and sympy computes it exactly in one C call that no budget
     interrupts (``x - pow(4.9e-324, 1.7976931348623157e308)``, ``y + 2^10000000000`` hung).
     The digits of p/q to the power r/s are about |r/s| * log10(max(|p|, q))."""
-    limit = sys.get_int_max_str_digits() or 4300
     size = max(abs(base.p), base.q)
     if size <= 1 or exponent.is_zero:
         return
     digits = abs(float(exponent)) * size.bit_length() * math.log10(2)
-    if digits > limit:
+    if digits > (sys.get_int_max_str_digits() or 4300):
         about = f"about {digits:.3g}" if math.isfinite(digits) else "more than 1e308"
-        raise skipped(f"a number in the closed form has more than {limit:,} digits (a "
-                      f"constant power of {about} digits)")
+        raise too_long(f" (a constant power of {about} digits)")
+
+
+def too_long(detail: str = "") -> SymbolicError:
+    """The skipped symbolic side for a number longer than Python prints."""
+    return skipped(f"a number in the closed form has more than "
+                   f"{sys.get_int_max_str_digits() or 4300:,} digits{detail}")
 
 
 def tidy(expr: sympy.Expr) -> sympy.Expr:

@@ -312,19 +312,16 @@ def _kinked(graph, point: dict) -> bool:
 
 
 def _on_cut(graph, point: dict) -> bool:
-    """Some atan2 gets y = -0 with x < 0: IEEE's -pi, where sympy (no -0) has +pi.  Every
-    path follows IEEE (README's policy keeps -0 through folding); the reference cannot."""
+    """Some op's value follows the sign of a zero argument (`Op.signed_zero`: atan2(-0, x < 0)
+    is IEEE's -pi, sympy's +pi).  Every path follows IEEE (README's policy keeps -0 through
+    folding); the reference cannot."""
     from exprgrad.interpret import evaluate
     try:
         vals = evaluate(graph, point)
     except eg.DomainError:
         return False
-    for n in graph.order():
-        if n.op == "atan2":
-            y, x = (vals[a.index] for a in n.args)
-            if y == 0 and math.copysign(1.0, y) < 0 and x < 0:
-                return True
-    return False
+    return any(OPS[n.op].signed_zero(*(vals[a.index] for a in n.args)) for n in graph.order()
+               if n.args and OPS[n.op].signed_zero is not None)
 
 
 def _far(got: float, want, bound: float) -> bool:
