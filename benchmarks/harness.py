@@ -11,9 +11,12 @@ Timing: each callable is warmed up, then called in batches large enough to last 
 (the process's CPU time is sampled with each batch too: ``extra["cpu_median_s"]``);
 samples of all the candidates of one table are interleaved, so a burst of load from another
 process disturbs every row alike, and the garbage collector runs a full collection before
-each sample, so garbage left by one row is not collected on another row's clock.  Ratios use the median per call of the interleaved samples
-(on a shared machine the minimum is not robust: a sample that ran while a sibling core was idle
-can be twice as fast as the rest); minimum and maximum are shown too.  A table with
+each sample, so garbage left by one row is not collected on another row's clock.  A ratio is
+the median over the rounds of the row's sample ÷ the reference's sample of the same round
+(`Row.ratio_to`): the machine's speed drifts over seconds, and each row's own median can land
+in a different stretch of it; the minimum is not robust either (a sample that ran while a
+sibling core was idle can be twice as fast as the rest).  Median, minimum and maximum per call
+are shown too.  A table with
 ``cpu=True`` shows the ratio of the CPU-time medians beside the wall-time one (on a loaded
 machine the CPU time of single-threaded Python is the steadier measure; a peer's threads add
 up in it, so it is no measure for them).
@@ -55,6 +58,9 @@ class Row:
     status: str = "ok"                # ok | wrong | failed | missing | skipped
     note: str = ""
     extra: dict = field(default_factory=dict)
+    # seconds per call of each round of `time_rows` (wall, CPU), in round order
+    samples: list = field(default_factory=list, repr=False)
+    cpu_samples: list = field(default_factory=list, repr=False)
 
     @property
     def cpu(self) -> float | None:
@@ -62,6 +68,15 @@ class Row:
         return self.extra.get("cpu_median_s")
 
     def ratio_to(self, ref: "Row", cpu: bool = False) -> float | None:
+        """The median over the rounds of this row's sample ÷ `ref`'s sample of the same
+        round (rows timed apart: median ÷ median).  Paired: this machine's speed drifts by up
+        to 1.7× over seconds, and a median of each row's samples can land in a slow stretch
+        for one row and a fast one for the other (W1 once measured the same code at 1.27×
+        that way; its paired ratio was 0.99×)."""
+        mine, theirs = (self.cpu_samples, ref.cpu_samples) if cpu else (self.samples,
+                                                                          ref.samples)
+        if mine and len(mine) == len(theirs) and all(theirs):
+            return statistics.median(a / b for a, b in zip(mine, theirs))
         a, b = (self.cpu, ref.cpu) if cpu else (self.median, ref.median)
         if a is None or b is None or b == 0:
             return None
@@ -217,6 +232,7 @@ def time_rows(candidates: list[Candidate], settings: Settings,
             c.samples.append((time.perf_counter() - start) / number)
             c.cpu.append((time.process_time() - cpu) / number)
     for c in live:
+        c.row.samples, c.row.cpu_samples = c.samples, c.cpu
         c.row.median = statistics.median(c.samples)
         # CPU time of the whole process (every thread): other processes' load disturbs it less
         c.row.extra["cpu_median_s"] = statistics.median(c.cpu)
@@ -372,7 +388,8 @@ def markdown(table: Table) -> str:
     head = ["implementation", "median", "min", "max", "× reference", *cpu, *extra, "checked"]
     lines = [f"### {table.key} — {table.title}", ""]
     if ref is not None:
-        lines.append(f"Reference: **{ref.name}** ({table.unit}; ratios are median / reference median).")
+        lines.append(f"Reference: **{ref.name}** ({table.unit}; ratios: median over the "
+                     "rounds of sample ÷ reference sample).")
         lines.append("")
     lines.append("| " + " | ".join(head) + " |")
     lines.append("| --- | " + " | ".join("---:" for _ in head[1:-1]) + " | --- |")

@@ -242,12 +242,10 @@ def measure_library(name: str, size: int) -> dict:
 def _warm(prog, first: tuple, repeat: int = 40, budget: float = 1.0) -> tuple:
     """(CPU s, wall s, s in the collector, full collections) of the best of `first` (the cold
     build's) and up to `repeat` builds after it (fewer once they have taken `budget`
-    seconds), and the best CPU s
-    of the limit's compile, the two taking turns:
-    this machine's speed drifts by up to 1.7× over seconds, so a ratio of times taken apart
-    is that drift.  Each build starts after ``gc.collect()``: the one before it left its
-    graph as cyclic garbage (a node points at its graph), which a user's build does not
-    find in the process."""
+    seconds), and the best CPU s of the limit's compile, the two taking turns: this
+    machine's speed drifts by up to 1.7× over seconds, so a ratio of times taken apart is
+    that drift.  Each build starts after ``gc.collect()``: the one before it left its graph
+    as cyclic garbage (a node points at its graph), which a user's build does not find."""
     import gc
     best, limit, spent = first, float("inf"), 0.0
     for _ in range(repeat):
@@ -388,10 +386,11 @@ def cells(row: dict, prev: dict | None = None) -> dict:
     return out
 
 
-COLUMNS = (["workload", "n", "MB", "tokens", "ops", *STAGES, "limit (stages / text→grad)", "--emit",
-            "text→grad (wall)", "cold", "gc in text→grad", "÷ limit (text→grad / --emit)",
-            "×10 growth (text→grad / --emit)", "RSS/op (text→grad / --emit)",
-            "torch build + backward", "÷ torch", "grad_f per call ÷ hand-written", "ok"])
+COLUMNS = (["workload", "n", "MB", "tokens", "ops", *STAGES, "limit (stages / text→grad)",
+            "--emit", "text→grad (wall)", "cold", "gc in text→grad",
+            "÷ limit (text→grad / --emit)", "×10 growth (text→grad / --emit)",
+            "RSS/op (text→grad / --emit)", "torch build + backward", "÷ torch",
+            "grad_f per call ÷ hand-written", "ok"])
 
 
 def report(rows: list[dict]) -> str:
@@ -438,9 +437,10 @@ def stage_table(key: str, title: str, runs: list[tuple[str, int]], torch: bool):
         "and up to 40 more (1 s in all), each after gc.collect(), with its wall time; "
         "cold = the first build in a process. limit = CPython's compile() of the hand-written "
         "straight-line gradient, measured beside the stages (for --emit) and again taking "
-        "turns with the warm builds (for text→grad): the machine's speed drifts. RSS/op = peak RSS over the RSS before the build, per op of "
-        "the gradient program. torch = PyTorch's build + backward of the same program "
-        "(float64 scalar tensors, 1 thread). ok = every gradient matches the limit's.")
+        "turns with the warm builds (for text→grad): the machine's speed drifts. RSS/op = "
+        "peak RSS over the RSS before the build, per op of the gradient program. torch = "
+        "PyTorch's build + backward of the same program (float64 scalar tensors, 1 thread). "
+        "ok = every gradient matches the limit's.")
     return table, rows
 
 

@@ -76,6 +76,25 @@ def test_a_wrong_candidate_is_reported_and_never_timed():
     assert "wrong: does not match the reference" in markdown(table)
 
 
+def test_a_ratio_pairs_each_round_with_the_reference_sample_of_that_round():
+    # The machine's speed drifts: a row's samples are set against the reference's samples of
+    # the same rounds, not median against median (which can land in different stretches).
+    sys.path.insert(0, str(BENCH))
+    try:
+        from harness import Row
+    finally:
+        sys.path.remove(str(BENCH))
+    ref = Row("ref", median=2.0, samples=[1.0, 1.0, 2.0, 2.0, 2.0],
+              cpu_samples=[1.0, 1.0, 1.0, 1.0, 1.0])
+    same = Row("same code", median=1.0, samples=[1.0, 1.0, 1.0, 2.0, 2.0],
+               cpu_samples=[1.0, 1.0, 1.0, 1.0, 3.0])
+    assert same.ratio_to(ref) == 1.0          # median ÷ median would say 0.5
+    assert same.ratio_to(ref, cpu=True) == 1.0
+    timed_apart = Row("one-off", median=3.0)
+    assert timed_apart.ratio_to(ref) == 1.5   # no rounds to pair: median ÷ median
+    assert Row("short", median=1.0, samples=[1.0]).ratio_to(ref) == 0.5
+
+
 def test_quick_run_never_writes_the_tracked_results():
     sys.path.insert(0, str(BENCH))
     try:
