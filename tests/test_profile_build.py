@@ -52,3 +52,21 @@ def test_the_profile_prints_every_stage_and_checks_every_row():
         assert f"| {column}" in head
     rows = [line for line in lines[2:] if line.startswith("| w4") or line.startswith("| pend")]
     assert len(rows) == 4 and all(row.rstrip().endswith("| ✓ |") for row in rows)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_a_child_s_peak_rss_is_its_own_not_its_parent_s():
+    # ru_maxrss survives fork and exec: a build measured in a child of a big process (run.py
+    # after W3's arrays) read the parent's memory as its own.
+    code = ("import subprocess, sys\n"
+            "big = bytearray(256 * 1024 * 1024)\n"
+            "big[::4096] = b'x' * len(big[::4096])\n"
+            f"sys.path.insert(0, {str(ROOT / 'benchmarks')!r})\n"
+            "child = ('import profile_build; print(profile_build._rss_kb())')\n"
+            "out = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True,"
+            " env={'PYTHONPATH': sys.path[0]}, check=True)\n"
+            "print(out.stdout.strip())\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout.split()[-1]) < 128 * 1024      # KB; the parent holds 256 MB
