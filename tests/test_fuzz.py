@@ -341,9 +341,8 @@ def findings(case: tuple[str, dict], out: dict) -> list[dict]:
         derivs = f.derivatives
     except SymbolicError:
         return found                    # beyond the symbolic budgets: nothing to compare
-    except TimeoutError:
-        raise                           # `SLOW`: the program is skipped
     except Exception as exc:            # noqa: BLE001 - a traceback for the user: a finding
+        # (`_Slow`, the alarm, is no Exception: the program is skipped)
         return found + [{"rule": "traceback", "path": "f.sympy", "text": text, "point": point,
                          "detail": f"{type(exc).__name__}: {exc}"}]
     program = grad_program(f.ir)
@@ -416,6 +415,12 @@ def findings(case: tuple[str, dict], out: dict) -> list[dict]:
 SLOW = 20              # seconds for one program's reference before it is skipped
 
 
+class _Slow(BaseException):
+    """The fuzzer's per-program alarm.  Not an Exception: sympy and mpmath catch those
+    (`except Exception`, `except (TypeError, ValueError)`...) and go on with a fallback, so an
+    alarm landing there would be swallowed and leave whatever it interrupted half done."""
+
+
 def _run(programs: list, found: list, skipped: list | None = None) -> None:
     """`findings` of each program into `found`; a program whose reference takes longer than
     `SLOW` into `skipped`.  The limit is a SIGALRM, not exprgrad's sympy budget: CPython
@@ -423,24 +428,43 @@ def _run(programs: list, found: list, skipped: list | None = None) -> None:
     asynchronous exception, seen only between bytecodes) cannot stop it: the closed form of
     pow(4.9e-324, 1.7976931348623157e308) is an exact power with a 309-digit exponent.  The
     alarm repeats every second until cancelled: one that lands in hypothesis's gc callback is
-    only reported there ("Exception ignored"), and the next one ends the program."""
+    only reported there ("Exception ignored"), and the next one ends the program.  After an
+    alarm sympy's caches are cleared, as the budget does after its timeouts: a computation
+    cut short may have cached what it had so far."""
     def expire(signum, frame):
-        raise TimeoutError
+        raise _Slow
     with tempfile.TemporaryDirectory() as tmp:
         for case, out in zip(programs, run_paths(programs, Path(tmp))):
             old = signal.signal(signal.SIGALRM, expire)
             signal.setitimer(signal.ITIMER_REAL, SLOW, 1.0)
             try:
-                found += findings(case, out)
-            except TimeoutError:
+                try:
+                    found += findings(case, out)
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+            except _Slow:
+                sympy.core.cache.clear_cache()
                 if skipped is not None:
                     skipped.append(case)
             except Exception as exc:    # noqa: BLE001 - escaped exprgrad or sympy: a finding,
                 found.append({"rule": "traceback", "path": "findings", "text": case[0],
                               "point": case[1], "detail": f"{type(exc).__name__}: {exc}"})
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, old)
+
+
+def health() -> dict:
+    """Numbers that sympy and mpmath compute from their process-wide state (precision,
+    cached constants, caches): the same in every healthy process.  A soak compares them after
+    every batch, so a process that goes bad is caught at the batch that did it."""
+    out = {"mp.prec": mpmath.mp.prec}
+    for text in ("pi", "log(3)", "exp(1/3)", "atan(7)", "10**40/3 + 1/7"):
+        try:
+            value = sympy.N(sympy.sympify(text), 30)
+            out[text] = f"{value} {float(value)!r}"
+        except Exception as exc:    # noqa: BLE001 - a sick process is what this looks for
+            out[text] = f"{type(exc).__name__}: {exc}"
+    return out
 
 
 _SETTINGS = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
@@ -464,13 +488,23 @@ def test_soak():
     found: list = []
     skipped: list = []
     counted = [0]
+    healthy, sick = health(), []
 
     @settings(max_examples=max(1, SOAK // BATCH), **_SETTINGS)
     @given(st.lists(cases(max_leaves=6), min_size=BATCH, max_size=BATCH))
     def soak(programs):
-        before = len(found)
+        before, slow = len(found), len(skipped)
         _run(programs, found, skipped)
         counted[0] += len(programs)
+        now = health()
+        if now != healthy and not sick:
+            # The first batch after which sympy or mpmath compute other numbers than a fresh
+            # process: its programs, and those that were cut short by the alarm.
+            sick.append(counted[0])
+            found.append({"rule": "state", "path": "process", "text": "", "point": {},
+                          "detail": {"after_programs": counted[0], "healthy": healthy,
+                                     "now": now, "batch": programs,
+                                     "cut_short": skipped[slow:]}})
         with FINDINGS.open("a", encoding="utf-8") as out:
             for f in found[before:]:
                 out.write(json.dumps(f, default=str) + "\n")
@@ -610,3 +644,41 @@ def test_a_reference_past_its_time_is_skipped(monkeypatch):
         skipped: list = []
         _run([("x + 1", {"x": 1.0})], found, skipped)
         assert found == [] and skipped == [("x + 1", {"x": 1.0})], slow
+
+
+@needs_cc
+def test_the_alarm_is_not_swallowed_by_a_library_s_except_exception(monkeypatch):
+    """sympy and mpmath catch `Exception` and go on: the fuzzer's alarm is not one, so code
+    like this cannot swallow it and carry on half done (it did, as a TimeoutError)."""
+    def broad_except(case, out):
+        try:
+            while True:
+                sum(range(1000))
+        except Exception:                # noqa: BLE001 - what library code does
+            return [{"rule": "carried on after the alarm"}]
+    here = sys.modules[__name__]
+    monkeypatch.setattr(here, "SLOW", 0.2)
+    monkeypatch.setattr(here, "findings", broad_except)
+    found: list = []
+    skipped: list = []
+    _run([("x + 1", {"x": 1.0})], found, skipped)
+    assert found == [] and skipped == [("x + 1", {"x": 1.0})]
+
+
+def test_health_sees_a_poisoned_mpmath_constant():
+    """The soak's check of the process: mpmath's cached pi made inconsistent (its value at a
+    higher precision stored, its precision not: what an interrupted update would leave) is
+    seen, and a repaired cache is healthy again."""
+    from mpmath.libmp import libelefun
+    memo = next(c.cell_contents for c in libelefun.pi_fixed.__closure__
+                if hasattr(c.cell_contents, "memo_prec"))
+    healthy = health()
+    libelefun.pi_fixed(400)
+    saved = memo.memo_prec, memo.memo_val
+    try:
+        memo.memo_val = memo(2000)            # the value of a later precision ...
+        sick = health()                       # ... with the earlier precision
+        assert sick != healthy and sick["pi"] != healthy["pi"]
+    finally:
+        memo.memo_prec, memo.memo_val = saved
+    assert health() == healthy
