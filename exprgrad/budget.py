@@ -98,12 +98,14 @@ class Budget:
         # SIGALRM) leaves this generator suspended, armed, with no __exit__ to come, and its
         # alarm would otherwise fire every `_REPEAT` seconds into code outside any guard.
         alarm = _Alarm(left, sys._getframe(2))
+        precision = _precision()
         try:
             try:
                 _WATCHDOG.arm(alarm)
                 yield
             finally:
                 _WATCHDOG.disarm(alarm)
+                _restore_precision(precision)
         except _Timeout:
             _WATCHDOG.disarm(alarm)     # it may have arrived before the first disarm ran
             if not alarm.fired:
@@ -128,6 +130,23 @@ def bounded(fn):
             _forget_interrupted_work()
             raise skipped("sympy's work exceeded the time budget", True) from None
     return wrapper
+
+
+def _precision() -> int:
+    """mpmath's working precision (bits) now: 53, its default, until something imports it."""
+    mpmath = sys.modules.get("mpmath")
+    return 53 if mpmath is None else mpmath.mp.prec
+
+
+def _restore_precision(bits: int) -> None:
+    """Put mpmath's process-wide precision back to `bits` after sympy's work.  sympy evaluates
+    with ``mpmath.workprec(p)``, and mpmath (1.3) sets the precision before it can fail: a
+    `p` past the float range (``cosh(1)**(710**1.8e308)`` asks for a 310-digit number of bits)
+    raises OverflowError in ``prec_to_dps`` after ``_prec`` is set, so ``__exit__`` never
+    runs and every later evaluation in the process fails ("too many digits in integer")."""
+    mpmath = sys.modules.get("mpmath")
+    if mpmath is not None and mpmath.mp.prec != bits:
+        mpmath.mp.prec = bits
 
 
 def _forget_interrupted_work() -> None:

@@ -7,6 +7,7 @@ assertions: without the budget these inputs ran for minutes.
 from __future__ import annotations
 
 import gc
+import math
 import signal
 import sys
 import threading
@@ -283,3 +284,24 @@ def test_a_guard_returns_under_a_profiler():
             "sys.setprofile(None)\nprint('returned')")
     done = run_python(code, timeout=SLACK)
     assert done.stdout.strip() == "returned", done.stderr
+
+
+@pytest.mark.parametrize("dps", [15, 30])
+def test_a_guard_puts_mpmath_s_precision_back_after_sympy_leaves_it_changed(dps):
+    """mpmath 1.3's workprec sets a precision past the float range before it fails (its
+    __exit__ never runs), as sympy's evalf of cosh(1)^(710^1.8e308) does: the guard around
+    sympy's work restores the precision it found, the user's own included."""
+    import mpmath
+    mpmath.mp.dps = dps
+    bits = mpmath.mp.prec
+    try:
+        with pytest.raises(OverflowError):
+            with Budget(seconds=30).guard("the closed form"):
+                with mpmath.workprec(10 ** 400):
+                    pass
+        assert mpmath.mp.prec == bits and mpmath.mp.dps == dps
+        x = sympy.Symbol("x")
+        assert float(sympy.N((sympy.cosh(1) ** x).subs(x, 2), 30)) == \
+            pytest.approx(math.cosh(1) ** 2, rel=1e-15)
+    finally:
+        mpmath.mp.dps = 15

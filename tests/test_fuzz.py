@@ -63,13 +63,18 @@ MAX = 1.7976931348623157e308
 
 def _number(expr, digits: int = DIGITS) -> tuple | None:
     """A sympy number at 50 digits as (real part, imaginary part) mpmath numbers; None where it
-    is undefined (zoo, nan, infinite)."""
+    is undefined (zoo, nan, infinite).  mpmath's precision is put back after it: sympy's
+    ``workprec`` of a precision past the float range leaves it at that (budget.py,
+    `_restore_precision`), and the next program would fail where this one was undefined."""
+    bits = mpmath.mp.prec
     try:
         re, im = sympy.N(expr, digits).as_real_imag()
         re, im = mpmath.mpf(sympy.N(re, digits)), mpmath.mpf(sympy.N(im, digits))
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError,
             MemoryError):
         return None
+    finally:
+        mpmath.mp.prec = bits
     if not (mpmath.isfinite(re) and mpmath.isfinite(im)):
         return None
     return re, im
@@ -681,4 +686,18 @@ def test_health_sees_a_poisoned_mpmath_constant():
         assert sick != healthy and sick["pi"] != healthy["pi"]
     finally:
         memo.memo_prec, memo.memo_val = saved
+    assert health() == healthy
+
+
+@needs_cc
+def test_a_reference_past_mpmath_s_float_range_leaves_the_process_healthy():
+    """The program after which a soak's process went bad (2026-12-01, twice): sympy's
+    reference of cosh(1)^(710^1.8e308) asks mpmath for a precision of a 310-digit number of
+    bits, mpmath 1.3 sets it and then fails (OverflowError in prec_to_dps) before its
+    workprec's __exit__, and every later program raised "too many digits in integer"."""
+    healthy = health()
+    found: list = []
+    _run([("pow(cosh(1), pow(710, x))", {"x": 1.7976931348623157e+308}),
+          ("x + 1", {"x": 0.5})], found)
+    assert not found, found
     assert health() == healthy
