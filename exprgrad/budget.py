@@ -139,13 +139,19 @@ def _precision() -> int:
 
 
 def _restore_precision(bits: int) -> None:
-    """Put mpmath's process-wide precision back to `bits` after sympy's work.  sympy evaluates
-    with ``mpmath.workprec(p)``, and mpmath (1.3) sets the precision before it can fail: a
-    `p` past the float range (``cosh(1)**(710**1.8e308)`` asks for a 310-digit number of bits)
-    raises OverflowError in ``prec_to_dps`` after ``_prec`` is set, so ``__exit__`` never
-    runs and every later evaluation in the process fails ("too many digits in integer")."""
+    """Put mpmath's process-wide precision back to `bits` if sympy's work left it where mpmath
+    cannot work.  sympy evaluates with ``mpmath.workprec(p)``, and mpmath (1.3) sets the
+    precision before it can fail: a `p` past the float range (``cosh(1)**(710**1.8e308)``
+    asks for a 310-digit number of bits) raises OverflowError in ``prec_to_dps`` after
+    ``_prec`` is set, so ``__exit__`` never runs and every later evaluation in the process
+    fails ("too many digits in integer").  Any other precision is left alone: it may be
+    another thread's ``workprec``, still running."""
     mpmath = sys.modules.get("mpmath")
-    if mpmath is not None and mpmath.mp.prec != bits:
+    if mpmath is None or mpmath.mp.prec == bits:
+        return
+    try:
+        float(mpmath.mp.prec)
+    except OverflowError:
         mpmath.mp.prec = bits
 
 

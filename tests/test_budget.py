@@ -305,3 +305,15 @@ def test_a_guard_puts_mpmath_s_precision_back_after_sympy_leaves_it_changed(dps)
             pytest.approx(math.cosh(1) ** 2, rel=1e-15)
     finally:
         mpmath.mp.dps = 15
+
+
+def test_a_guard_leaves_a_precision_mpmath_can_work_at_alone():
+    """Only a precision mpmath cannot work at is put back: another thread's ``workprec``
+    (sympy's work is not confined to one thread) may still be running at its own."""
+    import mpmath
+    try:
+        with Budget(seconds=30).guard("the closed form"):
+            mpmath.mp.prec = 200            # as another thread's workprec(200) would
+        assert mpmath.mp.prec == 200
+    finally:
+        mpmath.mp.prec = 53
