@@ -16,8 +16,8 @@ the median over the rounds of the row's sample ÷ the reference's sample of the 
 (`Row.ratio_to`): the machine's speed drifts over seconds, and each row's own median can land
 in a different stretch of it; the minimum is not robust either (a sample that ran while a
 sibling core was idle can be twice as fast as the rest).  Median, minimum and maximum per call
-are shown too.  A table with
-``cpu=True`` shows the ratio of the CPU-time medians beside the wall-time one (on a loaded
+are shown too (so dividing two medians shown need not give the ratio shown).  A table with
+``cpu=True`` shows the same ratio of CPU times beside the wall-time one (on a loaded
 machine the CPU time of single-threaded Python is the steadier measure; a peer's threads add
 up in it, so it is no measure for them).
 """
@@ -58,9 +58,11 @@ class Row:
     status: str = "ok"                # ok | wrong | failed | missing | skipped
     note: str = ""
     extra: dict = field(default_factory=dict)
-    # seconds per call of each round of `time_rows` (wall, CPU), in round order
+    # seconds per call of each round of `time_rows` (wall, CPU), in round order, and that
+    # `time_rows` call (rows of the same call were timed in the same rounds)
     samples: list = field(default_factory=list, repr=False)
     cpu_samples: list = field(default_factory=list, repr=False)
+    rounds: object = field(default=None, repr=False)
 
     @property
     def cpu(self) -> float | None:
@@ -75,7 +77,7 @@ class Row:
         that way; its paired ratio was 0.99×)."""
         mine, theirs = (self.cpu_samples, ref.cpu_samples) if cpu else (self.samples,
                                                                           ref.samples)
-        if mine and len(mine) == len(theirs) and all(theirs):
+        if self.rounds is not None and self.rounds is ref.rounds and all(theirs):
             return statistics.median(a / b for a, b in zip(mine, theirs))
         a, b = (self.cpu, ref.cpu) if cpu else (self.median, ref.median)
         if a is None or b is None or b == 0:
@@ -232,7 +234,7 @@ def time_rows(candidates: list[Candidate], settings: Settings,
             c.samples.append((time.perf_counter() - start) / number)
             c.cpu.append((time.process_time() - cpu) / number)
     for c in live:
-        c.row.samples, c.row.cpu_samples = c.samples, c.cpu
+        c.row.samples, c.row.cpu_samples, c.row.rounds = c.samples, c.cpu, live
         c.row.median = statistics.median(c.samples)
         # CPU time of the whole process (every thread): other processes' load disturbs it less
         c.row.extra["cpu_median_s"] = statistics.median(c.cpu)

@@ -21,8 +21,9 @@ Output: one table per workload, one row per size, with the time of each stage:
                 and a compiled Function do), with its peak RSS over the RSS before parsing
     text→grad   the library path, exprgrad.compile(text) then f.grad(**point), in a process of
                 its own after `import exprgrad`: the best of the first build ("cold": it loads
-                the grammar) and up to 40 more (1 s in all), each after gc.collect(), taking
-                turns with the limit's compile, which is measured again there for the ratio;
+                the grammar) and the builds after it (at least 2, more while they take under a
+                second), each after gc.collect(), taking turns with the limit's compile, which
+                is measured again there for the ratio (as many times);
                 with its wall time and its time in the cyclic garbage collector, and the cold
                 run's peak RSS over the RSS after the imports, per op of the gradient program
 
@@ -44,7 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -165,11 +165,11 @@ class GcClock:
         gc.callbacks.remove(self)
 
 
-def _rss_kb() -> int:
-    """Peak RSS of this process, in KB: /proc's VmHWM where there is one.  getrusage's
-    ru_maxrss survives exec, so a child of a big parent (run.py after W3's arrays of 10^6
-    points) starts from the parent's RSS at the fork: a W5 run once read 2,964 B per op
-    where the build peaks at 356."""
+def _rss_kb() -> int | None:
+    """Peak RSS of this process since it started, in KB: /proc's VmHWM (None without /proc,
+    as `_current_rss_kb` needs it too).  Not getrusage's ru_maxrss: it survives exec, so a
+    child of a big parent (run.py after W3's arrays of 10^6 points) starts from the parent's
+    RSS at the fork: a W5 run once read 2,964 B per op where the build peaks at 356."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
@@ -177,7 +177,7 @@ def _rss_kb() -> int:
                     return int(line.split()[1])
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return None
 
 
 def _current_rss_kb() -> int:
@@ -229,14 +229,22 @@ def per_call(fns, args, rounds: int) -> list[float]:
     return best
 
 
+#: samples each side gets at least (builds, the limit's compiles, PyTorch's builds), and more
+#: while a side's samples have taken less than BUDGET seconds, up to MOST
+LEAST, MOST, BUDGET = 3, 40, 1.0
+
+
 def measure_library(name: str, size: int) -> dict:
     """The library path: cold (the first build in the process: the grammar is loaded, caches
-    are empty), then warm (`_warm`); text→grad is the best of them all (for a program of
-    seconds, a later build is slower than the first: it allocates from the memory the one
-    before it freed, scattered).  Peak RSS is the cold run's, over the RSS after the imports."""
+    are empty), then warm builds (`_warm`); text→grad is the best of them all (for a program
+    of seconds, a later build is slower than the first: it allocates from the memory the one
+    before it freed, scattered).  The limit's compile takes turns with them, once before the
+    cold build too: as many samples each.  Peak RSS is the cold run's, over the RSS after
+    the imports."""
     import exprgrad  # noqa: F401 - imports are not part of the build
     prog = programs.make(name, size)
     base = _current_rss_kb()
+    limit = _clock(compile, prog.limit, "<limit>", "exec")[1]
     with GcClock() as gc_clock:
         value, cold_cpu, cold_wall = _clock(library_path, prog.text, prog.point)
     peak = _rss_kb()
@@ -244,32 +252,34 @@ def measure_library(name: str, size: int) -> dict:
     got = (value[0], [value[1][v] for v in prog.variables])
     del value
     cpu, wall, gc_seconds, gc_full, limit = _warm(
-        prog, (cold_cpu, cold_wall, gc_clock.seconds, gc_clock.full))
+        prog, (cold_cpu, cold_wall, gc_clock.seconds, gc_clock.full), limit)
     return {"cpu": cpu, "wall": wall, "cold_cpu": cold_cpu, "cold_wall": cold_wall,
             "peak_kb": peak, "base_kb": base, "agrees": _agree(got, expected),
             "gc": gc_seconds, "gc_full": gc_full, "limit": limit}
 
 
-def _warm(prog, first: tuple, repeat: int = 40, budget: float = 1.0) -> tuple:
+def _warm(prog, first: tuple, limit: float) -> tuple:
     """(CPU s, wall s, s in the collector, full collections) of the best of `first` (the cold
-    build's) and up to `repeat` builds after it (fewer once they have taken `budget`
-    seconds), and the best CPU s of the limit's compile, the two taking turns: this
-    machine's speed drifts by up to 1.7× over seconds, so a ratio of times taken apart is
-    that drift.  Each build starts after ``gc.collect()``: the one before it left its graph
-    as cyclic garbage (a node points at its graph), which a user's build does not find."""
+    build's) and the builds after it, and the best CPU s of the limit's compile (`limit`:
+    its first), the two taking turns until each has `LEAST` samples and more while they have
+    taken under `BUDGET` s (at most `MOST`): this machine's speed drifts by up to 1.7× over
+    seconds, so a ratio of times taken apart is that drift.  Each build starts after
+    ``gc.collect()``: the one before it left its graph as cyclic garbage (a node points at
+    its graph), which a user's build does not find."""
     import gc
-    best, limit, spent = first, float("inf"), 0.0
-    for _ in range(repeat):
+    best, spent = first, first[0] + limit
+    for turn in range(2, MOST + 1):
+        if turn > LEAST and spent > BUDGET:
+            break
         gc.collect()
-        limit = min(limit, _clock(compile, prog.limit, "<limit>", "exec")[1])
+        this = _clock(compile, prog.limit, "<limit>", "exec")[1]
+        limit = min(limit, this)
         gc.collect()
         with GcClock() as gc_clock:
             _, cpu, wall = _clock(library_path, prog.text, prog.point)
         if cpu < best[0]:
             best = (cpu, wall, gc_clock.seconds, gc_clock.full)
-        spent += cpu + limit
-        if spent > budget:
-            break
+        spent += cpu + this
     return (*best, limit)
 
 
@@ -283,7 +293,15 @@ def measure_torch(name: str, size: int) -> dict:
     torch.set_num_threads(1)        # scalar tensors: threads only add overhead
     prog = programs.make(name, size)
     programs.torch_gradient(programs.make(name, 10), torch)    # torch's own first-use costs
-    result, cpu, wall = _clock(programs.torch_gradient, prog, torch, repeat=5)
+    result, cpu, wall = _clock(programs.torch_gradient, prog, torch)
+    spent = cpu
+    for turn in range(2, MOST + 1):         # as many samples as exprgrad's builds get
+        if turn > LEAST and spent > BUDGET:
+            break
+        _, again, again_wall = _clock(programs.torch_gradient, prog, torch)
+        spent += again
+        if again < cpu:
+            cpu, wall = again, again_wall
     expected = programs.load_limit(prog.limit)(*[prog.point[v] for v in prog.variables])
     return {"cpu": cpu, "wall": wall, "agrees": _agree(result, expected),
             "version": torch.__version__}
@@ -445,13 +463,14 @@ def stage_table(key: str, title: str, runs: list[tuple[str, int]], torch: bool):
         "compile (CPython's compile() of it), exec, 1st call (of the emitted grad_f); "
         "--emit = their sum. text→grad = exprgrad.compile(text) + the first f.grad(**point) "
         "(its first calls are interpreted: no code is printed): the best of the first build "
-        "and up to 40 more (1 s in all), each after gc.collect(), with its wall time; "
+        f"and more ({LEAST} in all at least, more while they take under {BUDGET:g} s), each "
+        "after gc.collect(), with its wall time; "
         "cold = the first build in a process. limit = CPython's compile() of the hand-written "
         "straight-line gradient, measured beside the stages (for --emit) and again taking "
         "turns with the warm builds (for text→grad): the machine's speed drifts. RSS/op = "
         "peak RSS over the RSS before the build, per op of the gradient program. torch = "
-        "PyTorch's build + backward of the same program (float64 scalar tensors, 1 thread). "
-        "ok = every gradient matches the limit's.")
+        "PyTorch's build + backward of the same program (float64 scalar tensors, 1 thread), "
+        "the best of as many. ok = every gradient matches the limit's.")
     return table, rows
 
 

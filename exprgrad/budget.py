@@ -99,15 +99,19 @@ class Budget:
         # alarm would otherwise fire every `_REPEAT` seconds into code outside any guard.
         alarm = _Alarm(left, sys._getframe(2))
         precision = _precision()
+        _restore_precision(precision)   # one left broken by sympy's work outside a guard
         try:
             try:
-                _WATCHDOG.arm(alarm)
-                yield
+                try:
+                    _WATCHDOG.arm(alarm)
+                    yield
+                finally:
+                    _WATCHDOG.disarm(alarm)     # may re-raise a Ctrl-C that came meanwhile
             finally:
-                _WATCHDOG.disarm(alarm)
                 _restore_precision(precision)
         except _Timeout:
             _WATCHDOG.disarm(alarm)     # it may have arrived before the first disarm ran
+            _restore_precision(precision)
             if not alarm.fired:
                 raise                   # an outer guard's, in this thread: it ends that one
             _forget_interrupted_work()
@@ -124,34 +128,45 @@ def bounded(fn):
     alarm such a guard leaves armed is dropped by the watchdog once this frame has returned."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        precision = _precision()
         try:
             return fn(*args, **kwargs)
         except _Timeout:
             _forget_interrupted_work()
             raise skipped("sympy's work exceeded the time budget", True) from None
+        finally:
+            _restore_precision(precision)     # also after a guard's with statement failed
     return wrapper
 
 
 def _precision() -> int:
-    """mpmath's working precision (bits) now: 53, its default, until something imports it."""
+    """mpmath's working precision (bits) now, or 53 (its default) where it is not imported
+    or has been left where it cannot work (`_restore_precision`)."""
     mpmath = sys.modules.get("mpmath")
-    return 53 if mpmath is None else mpmath.mp.prec
+    if mpmath is None or not _workable(mpmath.mp.prec):
+        return 53
+    return mpmath.mp.prec
+
+
+def _workable(bits: int) -> bool:
+    try:
+        float(bits)
+    except OverflowError:
+        return False
+    return True
 
 
 def _restore_precision(bits: int) -> None:
-    """Put mpmath's process-wide precision back to `bits` if sympy's work left it where mpmath
+    """Put mpmath's process-wide precision back to `bits` if it has been left where mpmath
     cannot work.  sympy evaluates with ``mpmath.workprec(p)``, and mpmath (1.3) sets the
     precision before it can fail: a `p` past the float range (``cosh(1)**(710**1.8e308)``
     asks for a 310-digit number of bits) raises OverflowError in ``prec_to_dps`` after
     ``_prec`` is set, so ``__exit__`` never runs and every later evaluation in the process
-    fails ("too many digits in integer").  Any other precision is left alone: it may be
-    another thread's ``workprec``, still running."""
+    fails ("too many digits in integer").  A precision mpmath can work at is left alone: it
+    may be another thread's ``workprec``, still running (sympy's evaluations in two threads
+    share mpmath's precision anyway: each ``workprec`` sets it for the whole process)."""
     mpmath = sys.modules.get("mpmath")
-    if mpmath is None or mpmath.mp.prec == bits:
-        return
-    try:
-        float(mpmath.mp.prec)
-    except OverflowError:
+    if mpmath is not None and not _workable(mpmath.mp.prec):
         mpmath.mp.prec = bits
 
 

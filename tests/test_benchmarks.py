@@ -84,15 +84,18 @@ def test_a_ratio_pairs_each_round_with_the_reference_sample_of_that_round():
         from harness import Row
     finally:
         sys.path.remove(str(BENCH))
+    rounds = object()                         # one `time_rows` call
     ref = Row("ref", median=2.0, samples=[1.0, 1.0, 2.0, 2.0, 2.0],
-              cpu_samples=[1.0, 1.0, 1.0, 1.0, 1.0])
+              cpu_samples=[1.0, 1.0, 1.0, 1.0, 1.0], rounds=rounds)
     same = Row("same code", median=1.0, samples=[1.0, 1.0, 1.0, 2.0, 2.0],
-               cpu_samples=[1.0, 1.0, 1.0, 1.0, 3.0])
+               cpu_samples=[1.0, 1.0, 1.0, 1.0, 3.0], rounds=rounds)
     assert same.ratio_to(ref) == 1.0          # median ÷ median would say 0.5
     assert same.ratio_to(ref, cpu=True) == 1.0
     timed_apart = Row("one-off", median=3.0)
     assert timed_apart.ratio_to(ref) == 1.5   # no rounds to pair: median ÷ median
-    assert Row("short", median=1.0, samples=[1.0]).ratio_to(ref) == 0.5
+    other_call = Row("another run", median=1.0, samples=[1.0, 1.0, 1.0, 2.0, 2.0],
+                     rounds=object())
+    assert other_call.ratio_to(ref) == 0.5    # as many samples, but not the same rounds
 
 
 def test_quick_run_never_writes_the_tracked_results():

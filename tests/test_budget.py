@@ -317,3 +317,21 @@ def test_a_guard_leaves_a_precision_mpmath_can_work_at_alone():
         assert mpmath.mp.prec == 200
     finally:
         mpmath.mp.prec = 53
+
+
+def test_a_guard_heals_a_precision_left_broken_before_it():
+    """sympy's work outside any guard (a user's own) can leave mpmath's precision where it
+    cannot work: the next guard starts from mpmath's default and its sympy work succeeds."""
+    import mpmath
+    try:
+        with pytest.raises(OverflowError):
+            with mpmath.workprec(10 ** 400):
+                pass
+        # (mpmath 1.3 leaves it past 10**300 bits here)
+        x = sympy.Symbol("x")
+        with Budget(seconds=30).guard("the closed form"):
+            value = float(sympy.N((sympy.cosh(1) ** x).subs(x, 2), 30))
+        assert value == pytest.approx(math.cosh(1) ** 2, rel=1e-15)
+        assert mpmath.mp.prec == 53
+    finally:
+        mpmath.mp.prec = 53

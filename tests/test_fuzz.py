@@ -25,6 +25,7 @@ failing at the end if there was any::
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
@@ -32,6 +33,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 import types
 from fractions import Fraction
 from pathlib import Path
@@ -61,20 +63,29 @@ ULPS = 2 * 2.0 ** -52           # one op's rounding: libm functions are within a
 MAX = 1.7976931348623157e308
 
 
-def _number(expr, digits: int = DIGITS) -> tuple | None:
-    """A sympy number at 50 digits as (real part, imaginary part) mpmath numbers; None where it
-    is undefined (zoo, nan, infinite).  mpmath's precision is put back after it: sympy's
-    ``workprec`` of a precision past the float range leaves it at that (budget.py,
-    `_restore_precision`), and the next program would fail where this one was undefined."""
+@contextlib.contextmanager
+def _same_precision():
+    """mpmath's precision as it was, after the block: sympy's ``workprec`` of a precision past
+    the float range leaves it at that (mpmath 1.3; exprgrad's guard repairs it the same way,
+    budget.py `_restore_precision`), and everything evaluated after it would fail.  The
+    fuzzer owns its process: it puts back whatever precision it found."""
     bits = mpmath.mp.prec
     try:
-        re, im = sympy.N(expr, digits).as_real_imag()
-        re, im = mpmath.mpf(sympy.N(re, digits)), mpmath.mpf(sympy.N(im, digits))
+        yield
+    finally:
+        mpmath.mp.prec = bits
+
+
+def _number(expr, digits: int = DIGITS) -> tuple | None:
+    """A sympy number at 50 digits as (real part, imaginary part) mpmath numbers; None where it
+    is undefined (zoo, nan, infinite)."""
+    try:
+        with _same_precision():
+            re, im = sympy.N(expr, digits).as_real_imag()
+            re, im = mpmath.mpf(sympy.N(re, digits)), mpmath.mpf(sympy.N(im, digits))
     except (TypeError, ValueError, ZeroDivisionError, OverflowError, AttributeError,
             MemoryError):
         return None
-    finally:
-        mpmath.mp.prec = bits
     if not (mpmath.isfinite(re) and mpmath.isfinite(im)):
         return None
     return re, im
@@ -111,8 +122,9 @@ def exact(graph, point: dict, roots=None, digits: int = DIGITS + 10):
                             digits)
         else:
             try:
-                v = sympy.N(OPS[node.op].sym(sympy, *(vals[a.index] for a in node.args)),
-                            digits)
+                with _same_precision():
+                    v = sympy.N(OPS[node.op].sym(sympy, *(vals[a.index] for a in node.args)),
+                                digits)
             except (ZeroDivisionError, OverflowError, ValueError, TypeError, MemoryError):
                 v = sympy.nan
         vals[node.index] = v
@@ -444,7 +456,8 @@ def _run(programs: list, found: list, skipped: list | None = None) -> None:
             signal.setitimer(signal.ITIMER_REAL, SLOW, 1.0)
             try:
                 try:
-                    found += findings(case, out)
+                    with _same_precision():     # also where the alarm cut the program short
+                        found += findings(case, out)
                 finally:
                     signal.setitimer(signal.ITIMER_REAL, 0)
             except _Slow:
@@ -461,7 +474,8 @@ def _run(programs: list, found: list, skipped: list | None = None) -> None:
 def health() -> dict:
     """Numbers that sympy and mpmath compute from their process-wide state (precision,
     cached constants, caches): the same in every healthy process.  A soak compares them after
-    every batch, so a process that goes bad is caught at the batch that did it."""
+    every batch with a fresh process's (`fresh_health`), so a process that goes bad is caught
+    at the batch that did it."""
     out = {"mp.prec": mpmath.mp.prec}
     for text in ("pi", "log(3)", "exp(1/3)", "atan(7)", "10**40/3 + 1/7"):
         try:
@@ -470,6 +484,16 @@ def health() -> dict:
         except Exception as exc:    # noqa: BLE001 - a sick process is what this looks for
             out[text] = f"{type(exc).__name__}: {exc}"
     return out
+
+
+def fresh_health() -> dict:
+    """`health()` in a new interpreter (the baseline: this process may be sick already)."""
+    import subprocess
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import test_fuzz; "
+            "print(json.dumps(test_fuzz.health()))")
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 _SETTINGS = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
@@ -493,11 +517,13 @@ def test_soak():
     found: list = []
     skipped: list = []
     counted = [0]
-    healthy, sick = health(), []
+    healthy, sick = fresh_health(), []
 
     @settings(max_examples=max(1, SOAK // BATCH), **_SETTINGS)
     @given(st.lists(cases(max_leaves=6), min_size=BATCH, max_size=BATCH))
     def soak(programs):
+        if sick:
+            return          # every later program's finding would be the sickness's
         before, slow = len(found), len(skipped)
         _run(programs, found, skipped)
         counted[0] += len(programs)
@@ -656,11 +682,13 @@ def test_the_alarm_is_not_swallowed_by_a_library_s_except_exception(monkeypatch)
     """sympy and mpmath catch `Exception` and go on: the fuzzer's alarm is not one, so code
     like this cannot swallow it and carry on half done (it did, as a TimeoutError)."""
     def broad_except(case, out):
+        give_up = time.monotonic() + 30
         try:
-            while True:
+            while time.monotonic() < give_up:
                 sum(range(1000))
         except Exception:                # noqa: BLE001 - what library code does
             return [{"rule": "carried on after the alarm"}]
+        return [{"rule": "no alarm in 30 s"}]
     here = sys.modules[__name__]
     monkeypatch.setattr(here, "SLOW", 0.2)
     monkeypatch.setattr(here, "findings", broad_except)
@@ -701,3 +729,8 @@ def test_a_reference_past_mpmath_s_float_range_leaves_the_process_healthy():
           ("x + 1", {"x": 0.5})], found)
     assert not found, found
     assert health() == healthy
+
+
+def test_the_soak_s_baseline_is_a_fresh_process_s_health():
+    """The soak's baseline comes from a new interpreter, and this (healthy) one agrees."""
+    assert fresh_health() == health()
