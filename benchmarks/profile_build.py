@@ -238,16 +238,16 @@ def measure_library(name: str, size: int) -> dict:
     """The library path: cold (the first build in the process: the grammar is loaded, caches
     are empty), then warm builds (`_warm`); text→grad is the best of them all (for a program
     of seconds, a later build is slower than the first: it allocates from the memory the one
-    before it freed, scattered).  The limit's compile takes turns with them, once before the
-    cold build too: as many samples each.  Peak RSS is the cold run's, over the RSS after
-    the imports."""
+    before it freed, scattered).  The limit's compile takes turns with them, once more right
+    after the cold build: as many samples each.  Peak RSS is the cold run's, over the RSS
+    after the imports (read before the limit's first compile, whose peak it would be)."""
     import exprgrad  # noqa: F401 - imports are not part of the build
     prog = programs.make(name, size)
     base = _current_rss_kb()
-    limit = _clock(compile, prog.limit, "<limit>", "exec")[1]
     with GcClock() as gc_clock:
         value, cold_cpu, cold_wall = _clock(library_path, prog.text, prog.point)
     peak = _rss_kb()
+    limit = _clock(compile, prog.limit, "<limit>", "exec")[1]
     expected = programs.load_limit(prog.limit)(*[prog.point[v] for v in prog.variables])
     got = (value[0], [value[1][v] for v in prog.variables])
     del value
