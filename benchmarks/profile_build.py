@@ -128,17 +128,24 @@ def op_count(gradient) -> int:
 
 # ---- measuring one workload at one size (in a subprocess) ------------------------------------
 
-def _clock(fn, *args, repeat=1):
-    """(result, CPU seconds, wall seconds): the best of `repeat` runs."""
-    best = None
-    for _ in range(repeat):
+#: samples each side gets at least (builds, the limit's compiles, PyTorch's builds), and more
+#: while a side's samples have taken less than BUDGET seconds, up to MOST
+LEAST, MOST, BUDGET = 3, 40, 1.0
+
+
+def _clock(fn, *args, repeat=1, least=1):
+    """(result, CPU seconds, wall seconds): the best of `least` runs at least, and of more (up
+    to `repeat`) while the runs have taken under `BUDGET` seconds in all."""
+    best, spent = None, 0.0
+    for run in range(repeat):
+        if run >= least and spent > BUDGET:
+            break
         c0, w0 = time.process_time(), time.perf_counter()
         result = fn(*args)
         c1, w1 = time.process_time(), time.perf_counter()
+        spent += c1 - c0
         if best is None or c1 - c0 < best[1]:
             best = (result, c1 - c0, w1 - w0)
-        if c1 - c0 > 1.0:
-            break
     return best
 
 
@@ -229,11 +236,6 @@ def per_call(fns, args, rounds: int) -> list[float]:
     return best
 
 
-#: samples each side gets at least (builds, the limit's compiles, PyTorch's builds), and more
-#: while a side's samples have taken less than BUDGET seconds, up to MOST
-LEAST, MOST, BUDGET = 3, 40, 1.0
-
-
 def measure_library(name: str, size: int) -> dict:
     """The library path: cold (the first build in the process: the grammar is loaded, caches
     are empty), then warm builds (`_warm`); text→grad is the best of them all (for a program
@@ -261,13 +263,13 @@ def measure_library(name: str, size: int) -> dict:
 def _warm(prog, first: tuple, limit: float) -> tuple:
     """(CPU s, wall s, s in the collector, full collections) of the best of `first` (the cold
     build's) and the builds after it, and the best CPU s of the limit's compile (`limit`:
-    its first), the two taking turns until each has `LEAST` samples and more while they have
-    taken under `BUDGET` s (at most `MOST`): this machine's speed drifts by up to 1.7× over
-    seconds, so a ratio of times taken apart is that drift.  Each build starts after
-    ``gc.collect()``: the one before it left its graph as cyclic garbage (a node points at
-    its graph), which a user's build does not find."""
+    its first), the two taking turns: `LEAST` builds at least and more while they have taken
+    under `BUDGET` s (at most `MOST`), the rule `_clock` applies.  In turns, because this
+    machine's speed drifts by up to 1.7× over seconds, and a ratio of times taken apart is
+    that drift.  Each build starts after ``gc.collect()``: the one before it left its graph
+    as cyclic garbage (a node points at its graph), which a user's build does not find."""
     import gc
-    best, spent = first, first[0] + limit
+    best, spent = first, first[0]
     for turn in range(2, MOST + 1):
         if turn > LEAST and spent > BUDGET:
             break
@@ -279,7 +281,7 @@ def _warm(prog, first: tuple, limit: float) -> tuple:
             _, cpu, wall = _clock(library_path, prog.text, prog.point)
         if cpu < best[0]:
             best = (cpu, wall, gc_clock.seconds, gc_clock.full)
-        spent += cpu + this
+        spent += cpu
     return (*best, limit)
 
 
@@ -293,15 +295,8 @@ def measure_torch(name: str, size: int) -> dict:
     torch.set_num_threads(1)        # scalar tensors: threads only add overhead
     prog = programs.make(name, size)
     programs.torch_gradient(programs.make(name, 10), torch)    # torch's own first-use costs
-    result, cpu, wall = _clock(programs.torch_gradient, prog, torch)
-    spent = cpu
-    for turn in range(2, MOST + 1):         # as many samples as exprgrad's builds get
-        if turn > LEAST and spent > BUDGET:
-            break
-        _, again, again_wall = _clock(programs.torch_gradient, prog, torch)
-        spent += again
-        if again < cpu:
-            cpu, wall = again, again_wall
+    # as many samples as exprgrad's builds get (`_warm`)
+    result, cpu, wall = _clock(programs.torch_gradient, prog, torch, repeat=MOST, least=LEAST)
     expected = programs.load_limit(prog.limit)(*[prog.point[v] for v in prog.variables])
     return {"cpu": cpu, "wall": wall, "agrees": _agree(result, expected),
             "version": torch.__version__}
@@ -470,7 +465,7 @@ def stage_table(key: str, title: str, runs: list[tuple[str, int]], torch: bool):
         "turns with the warm builds (for text→grad): the machine's speed drifts. RSS/op = "
         "peak RSS over the RSS before the build, per op of the gradient program. torch = "
         "PyTorch's build + backward of the same program (float64 scalar tensors, 1 thread), "
-        "the best of as many. ok = every gradient matches the limit's.")
+        "the best of its builds by the same rule. ok = every gradient matches the limit's.")
     return table, rows
 
 

@@ -60,13 +60,9 @@ class _Lowerer:
         self.keep: list = []                # those Fractions (their ids stay theirs)
         # Where each name is (first) assigned, to tell "used before assignment" from "variable".
         self.assigned_at: dict[str, int] = {}
-        assigned_at = self.assigned_at
         for i, stmt in enumerate(self.statements):
-            if type(stmt) is ast.Assign and type(stmt.target) is ast.Name:
-                assigned_at.setdefault(stmt.target.id, i)       # the usual statement
-            else:
-                for target in _targets(stmt):
-                    assigned_at.setdefault(target.id, i)
+            for target in _targets(stmt):
+                self.assigned_at.setdefault(target.id, i)
 
     def error(self, cls, message, span, **extra):
         return cls(message, span, self.source, **extra)

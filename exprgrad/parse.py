@@ -196,11 +196,10 @@ def tuple_(items):                      # `tuple: expr (_COMMA expr)+`
 
 
 def assign(target, eq, value):          # `exprs ASSIGN exprs -> assign`
-    if type(target) is ast.Name:        # the usual statement, without the general checks
+    if type(target) is ast.Name:        # the usual statement
         return ast.Assign(target.line, target.column, target.start, value.end, target, value)
     where = target.line, target.column, target.start, value.end
-    if isinstance(target, ast.Name) or (isinstance(target, ast.Tuple) and all(
-            isinstance(t, ast.Name) for t in target.items)):
+    if isinstance(target, ast.Tuple) and all(isinstance(t, ast.Name) for t in target.items):
         return ast.Assign(*where, target, value)
     if isinstance(target, ast.Call) and all(isinstance(a, ast.Name) for a in target.args):
         return ast.FuncDef(*where, target.func, target.args, value)

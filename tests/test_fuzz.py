@@ -52,7 +52,7 @@ from exprgrad.errors import SymbolicError
 from exprgrad.ops import FLOAT_ERRORS, FLOAT_MATH, OPS
 
 from fuzzgen import cases
-from helpers import needs_cc
+from helpers import needs_cc, run_python
 from paths import SCALAR, run_paths, violations
 
 DIGITS = 50
@@ -488,11 +488,9 @@ def health() -> dict:
 
 def fresh_health() -> dict:
     """`health()` in a new interpreter (the baseline: this process may be sick already)."""
-    import subprocess
-    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import test_fuzz; "
-            "print(json.dumps(test_fuzz.health()))")
-    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)],
-                          capture_output=True, text=True, timeout=300, check=True)
+    done = run_python(f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                      "import test_fuzz; print(json.dumps(test_fuzz.health()))", timeout=300)
+    assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import exprgrad as eg
+from helpers import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -66,7 +67,6 @@ def test_a_child_s_peak_rss_is_its_own_not_its_parent_s():
             "out = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True,"
             " env={'PYTHONPATH': sys.path[0]}, check=True)\n"
             "print(out.stdout.strip())\n")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    run = run_python(code)
     assert run.returncode == 0, run.stderr
     assert int(run.stdout.split()[-1]) < 128 * 1024      # KB; the parent holds 256 MB
